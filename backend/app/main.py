@@ -1,0 +1,112 @@
+"""Application factory and lifespan: heavy clients are built once here and closed on shutdown."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import func, select
+
+from app import __version__
+from app.agents.chat_agent import CustomerSupportAgent
+from app.chat.router import router as chat_router
+from app.chat.service import ChatService
+from app.config import Settings
+from app.db import migrate
+from app.db.engine import Database
+from app.db.models import ChatSession
+from app.errors import install_error_handlers
+from app.health.router import router as health_router
+from app.knowledge.embeddings import load_embedder
+from app.knowledge.ingestion import Ingestor
+from app.knowledge.search import KnowledgeBase
+from app.knowledge.vector_store import VectorStore
+from app.observability import metrics
+from app.observability.logging import configure_logging
+from app.observability.middleware import RequestContextMiddleware
+from app.state import Readiness, Services
+from app.tools.escalation_tool import EscalationTool
+from app.tools.rag_tool import RagSearchTool
+
+log = logging.getLogger("app.main")
+
+
+async def build_services(settings: Settings) -> Services:
+    started = time.perf_counter()
+    readiness = Readiness()
+    db = Database(settings.resolved_database_url, settings.db_pool_size)
+    if settings.db_auto_migrate:
+        await anyio.to_thread.run_sync(migrate.upgrade, settings.resolved_database_url)
+    readiness.migrated = await migrate.current_revision(db.engine) == migrate.head_revision()
+    if not readiness.migrated:
+        log.warning("db.migrations.pending", extra={"hint": "run `make migrate`"})
+
+    embedder = await anyio.to_thread.run_sync(load_embedder, settings.embedding_model)
+    readiness.embedder_loaded = True
+    store = await anyio.to_thread.run_sync(lambda: VectorStore(
+        settings.chroma_collection, path=settings.chroma_path, host=settings.chroma_host,
+        port=settings.chroma_port))
+    readiness.vector_store_ready = True
+    if settings.kb_auto_ingest and settings.knowledge_base_dir.is_dir() and store.count() == 0:
+        report = await anyio.to_thread.run_sync(
+            lambda: Ingestor(embedder, store).ingest_directory(settings.knowledge_base_dir))
+        log.info("kb.ingest.completed", extra=report.as_dict())
+
+    knowledge = KnowledgeBase(embedder, store)
+    agent = CustomerSupportAgent(RagSearchTool(knowledge, settings.rag_top_k), EscalationTool(),
+                                 max_distance=settings.rag_max_distance)
+    chat = ChatService(db, agent, settings)
+    if readiness.migrated:
+        async with db.sessionmaker() as session:
+            active = await session.scalar(select(func.count()).where(ChatSession.status == "active"))
+        metrics.ACTIVE_SESSIONS.set(int(active or 0))
+    readiness.startup_seconds = round(time.perf_counter() - started, 3)
+    return Services(settings=settings, db=db, embedder=embedder, store=store, knowledge=knowledge,
+                    agent=agent, chat=chat, readiness=readiness)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    services = await build_services(settings)
+    app.state.services = services
+    log.info("app.started", extra={"environment": settings.environment,
+                                   "startup_seconds": services.readiness.startup_seconds,
+                                   "database": services.db.engine.dialect.name,
+                                   "vector_store": services.store.mode})
+    try:
+        yield
+    finally:
+        app.state.services = None
+        await services.db.dispose()
+        log.info("app.stopped")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+    app = FastAPI(title=settings.app_name, version=__version__, lifespan=lifespan,
+                  description="Customer-support agent API: sessions, messages with citations, health, metrics.")
+    app.state.settings = settings
+    app.state.services = None
+    install_error_handlers(app)
+    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
+                       allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+                       allow_headers=["Authorization", "Content-Type", "X-Session-Token", "X-Request-ID"],
+                       expose_headers=["X-Request-ID"])
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_request_bytes)
+    app.include_router(chat_router)
+    app.include_router(health_router)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics_endpoint() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

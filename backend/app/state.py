@@ -1,0 +1,34 @@
+"""The clients built once in lifespan, handed to routes through typed dependencies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.agents.chat_agent import CustomerSupportAgent
+from app.chat.service import ChatService
+from app.config import Settings
+from app.db.engine import Database
+from app.knowledge.embeddings import Embedder
+from app.knowledge.search import KnowledgeBase
+from app.knowledge.vector_store import VectorStore
+
+
+@dataclass
+class Readiness:
+    migrated: bool = False
+    embedder_loaded: bool = False
+    vector_store_ready: bool = False
+    startup_seconds: float | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    embedder: Embedder
+    store: VectorStore
+    knowledge: KnowledgeBase
+    agent: CustomerSupportAgent
+    chat: ChatService
+    readiness: Readiness
