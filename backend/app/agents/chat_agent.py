@@ -104,7 +104,7 @@ def _compose(hits: list[SearchHit]) -> str:
     for number, hit in enumerate(hits, start=1):
         title = str(hit.metadata.get("title") or hit.metadata.get("source") or "our help center")
         section = str(hit.metadata.get("section") or "")
-        where = f"**{title}**" + (f" ({section})" if section else "")
+        where = f"**{title}**" + (f" ({section})" if section and "sections" not in hit.metadata else "")
         lead = "Here is what our help center says in" if number == 1 else "Also relevant, from"
         parts.append(f"{lead} {where} [{number}]:\n\n{hit.content.strip()}")
     return "\n\n".join(parts)

@@ -67,13 +67,13 @@ def split_markdown(text: str, fallback_title: str, max_chars: int = 1200, overla
     title = title or fallback_title
 
     chunks: list[Chunk] = []
-    carry: list[str] = []  # a section too short to stand alone (an intro, say) joins the next one
+    carry: list[str] = []  # a short intro before the first heading joins the first section
     for index, (section, lines) in enumerate(sections):
         blocks = carry + _blocks(lines)
         if not blocks:
             continue
         is_last = index == len(sections) - 1
-        if not is_last and sum(len(b) for b in blocks) < min_chars:
+        if not section and not is_last and sum(len(b) for b in blocks) < min_chars:
             carry = blocks
             continue
         carry = []

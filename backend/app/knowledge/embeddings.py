@@ -28,7 +28,7 @@ class Embedder:
 
         self.model_path = resolve_model_path(model)
         self.model = SentenceTransformer(self.model_path, device="cpu")
-        self.dimension = int(self.model.get_embedding_dimension())
+        self.dimension = int(self.model.get_embedding_dimension() or 0)
         self.name = Path(self.model_path).name if os.path.isdir(self.model_path) else self.model_path
         # torch inference is thread-safe, but serialising keeps latency predictable on 2 cores.
         self._lock = threading.Lock()

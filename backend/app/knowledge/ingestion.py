@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,9 +42,30 @@ def extract_text(path: Path) -> str:
     """Markdown text of a file: read directly when it already is text, markitdown otherwise."""
     if path.suffix.lower() in _PLAIN:
         return path.read_text(encoding="utf-8", errors="replace")
+    _check_container(path)
     from markitdown import MarkItDown
 
     return MarkItDown(enable_plugins=False).convert(str(path)).text_content or ""
+
+
+def _check_container(path: Path) -> None:
+    """Fail with the parser's reason on a corrupt file; markitdown would quietly read it as plain text."""
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        from pdfminer.pdfdocument import PDFDocument
+        from pdfminer.pdfparser import PDFParser
+
+        with path.open("rb") as handle:
+            try:
+                PDFDocument(PDFParser(handle))
+            except Exception as exc:
+                raise CorruptDocument(f"not a readable PDF ({type(exc).__name__}: {exc})") from exc
+    elif suffix in {".docx", ".pptx", ".xlsx"} and not zipfile.is_zipfile(path):
+        raise CorruptDocument(f"not a readable {suffix[1:].upper()} file (not an Office Open XML zip)")
+
+
+class CorruptDocument(ValueError):
+    pass
 
 
 def iter_documents(directory: Path) -> Iterable[Path]:

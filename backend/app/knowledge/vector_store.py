@@ -43,7 +43,7 @@ class VectorStore:
     def upsert(self, ids: list[str], embeddings: list[list[float]], documents: list[str],
                metadatas: list[dict[str, Any]]) -> None:
         self.collection.upsert(ids=ids, embeddings=embeddings, documents=documents,
-                               metadatas=metadatas)  # type: ignore[arg-type]
+                               metadatas=metadatas)
 
     def delete_document(self, doc_id: str) -> None:
         self.collection.delete(where={"doc_id": doc_id})
@@ -61,7 +61,7 @@ class VectorStore:
         n = min(n_results, self.count())
         if n == 0:
             return []
-        res = self.collection.query(query_embeddings=[embedding], n_results=n,  # type: ignore[arg-type]
+        res = self.collection.query(query_embeddings=[embedding], n_results=n,
                                     include=["documents", "metadatas", "distances"])
         ids = res["ids"][0]
         docs = (res.get("documents") or [[]])[0]

@@ -1,0 +1,101 @@
+"""Shared fixtures: the real app on a temp SQLite file, a real Chroma folder and the real embedder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from app.config import REPO_ROOT, Settings
+from app.knowledge.embeddings import load_embedder
+from app.knowledge.ingestion import Ingestor
+from app.knowledge.vector_store import VectorStore
+from app.main import create_app
+
+SAMPLE_KB = REPO_ROOT / "docs" / "knowledge-base"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def service_missing(name: str, reason: str) -> None:
+    """Skip on a developer machine without the service; under CI=true a missing service is a failure."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{name} is required under CI=true but unavailable: {reason}")
+    pytest.skip(f"{name} unavailable ({reason}); set TEST_{name.upper()}_URL or start it")
+
+
+@pytest.fixture(scope="session")
+def seeded_chroma(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample help center ingested once per test run; each app gets its own copy."""
+    data = tmp_path_factory.mktemp("seed")
+    store = VectorStore("knowledge_base", path=data / "chroma")
+    report = Ingestor(load_embedder(""), store).ingest_directory(SAMPLE_KB)
+    assert not report.failed, report.failed
+    return data / "chroma"
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"environment": "test", "data_dir": data_dir, "log_level": "WARNING",
+                              "kb_auto_ingest": False}
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+AppFactory = Callable[..., Any]
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, seeded_chroma: Path) -> Path:
+    shutil.copytree(seeded_chroma, tmp_path / "chroma")
+    return tmp_path
+
+
+@asynccontextmanager
+async def running_app(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    app = create_app(settings)
+    async with LifespanManager(app, startup_timeout=120, shutdown_timeout=30) as manager:
+        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=60) as client:
+            yield app, client
+
+
+@pytest.fixture
+async def app_client(data_dir: Path) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    async with running_app(make_settings(data_dir)) as pair:
+        yield pair
+
+
+@pytest.fixture
+async def client(app_client: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
+    return app_client[1]
+
+
+class ChatSessionHandle:
+    def __init__(self, client: httpx.AsyncClient, body: dict[str, Any]) -> None:
+        self.client = client
+        self.body = body
+        self.id: str = body["session_id"]
+        self.token: str = body["session_token"]
+        self.headers = {"Authorization": f"Bearer {self.token}"}
+
+    async def send(self, message: str, **kwargs: Any) -> httpx.Response:
+        return await self.client.post(f"/chat/sessions/{self.id}/messages", data={"message": message},
+                                      headers=self.headers, **kwargs)
+
+
+@pytest.fixture
+def new_session(client: httpx.AsyncClient) -> Callable[..., Awaitable[ChatSessionHandle]]:
+    async def create(**body: Any) -> ChatSessionHandle:
+        response = await client.post("/chat/sessions", json=body or {"user_id": f"user-{uuid.uuid4().hex[:6]}"})
+        assert response.status_code == 201, response.text
+        return ChatSessionHandle(client, response.json())
+
+    return create
