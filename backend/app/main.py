@@ -59,9 +59,8 @@ async def build_services(settings: Settings) -> Services:
             lambda: Ingestor(embedder, store).ingest_directory(settings.knowledge_base_dir))
         log.info("kb.ingest.completed", extra=report.as_dict())
 
-    knowledge = KnowledgeBase(embedder, store)
-    agent = CustomerSupportAgent(RagSearchTool(knowledge, settings.rag_top_k), EscalationTool(),
-                                 max_distance=settings.rag_max_distance)
+    knowledge = KnowledgeBase(embedder, store, max_distance=settings.rag_max_distance)
+    agent = CustomerSupportAgent(RagSearchTool(knowledge, settings.rag_top_k), EscalationTool())
     chat = ChatService(db, agent, settings)
     if readiness.migrated:
         async with db.sessionmaker() as session:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.agents import prompts
-from app.knowledge.search import SearchHit
+from app.knowledge.search import Retrieval, SearchHit
 from app.tools.base_tool import BaseTool, ToolResult
 from app.tools.escalation_tool import EscalationDecision, EscalationTool
 from app.tools.rag_tool import RagSearchTool
@@ -34,11 +34,10 @@ class AgentReply:
 
 
 class CustomerSupportAgent:
-    def __init__(self, rag: RagSearchTool, escalation: EscalationTool, max_distance: float,
+    def __init__(self, rag: RagSearchTool, escalation: EscalationTool,
                  system_prompt: str = prompts.SYSTEM_PROMPT) -> None:
         self.rag = rag
         self.escalation = escalation
-        self.max_distance = max_distance
         self.system_prompt = system_prompt
 
     async def respond(self, message: str, history: list[dict[str, Any]] | None = None) -> AgentReply:
@@ -59,9 +58,9 @@ class CustomerSupportAgent:
             return AgentReply(message=small_talk, tool_calls=calls)
 
         result = await self._call(self.rag, calls, query=message)
-        hits: list[SearchHit] = result.data if result.success else []
-        relevant = [h for h in hits if h.distance <= self.max_distance]
-        confidence = round(1.0 - hits[0].distance, 4) if hits else 0.0
+        retrieval: Retrieval | None = result.data if result.success else None
+        relevant = retrieval.hits if retrieval and retrieval.answerable else []
+        confidence = retrieval.confidence if retrieval else 0.0
         if not relevant:
             return AgentReply(message=prompts.NO_ANSWER, tool_calls=calls, confidence=confidence)
         # A second article is worth showing only when it is nearly as close as the best one.

@@ -12,12 +12,18 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
+def ensure_sqlite_dir(url: str) -> None:
+    """SQLite creates the file but not its folder; a fresh checkout has no data/ yet."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
 def build_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    ensure_sqlite_dir(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30}
     else:
         kwargs.update(pool_size=pool_size, max_overflow=pool_size)

@@ -25,10 +25,30 @@ class SearchHit:
         return {"id": self.id, "content": self.content, "metadata": meta, "distance": round(self.distance, 4)}
 
 
+@dataclass(frozen=True)
+class Retrieval:
+    """What the agent needs to decide: the passages, one confidence in [0, 1], and the verdict."""
+
+    hits: list[SearchHit]
+    confidence: float
+    answerable: bool
+
+
 class KnowledgeBase:
-    def __init__(self, embedder: Embedder, store: VectorStore) -> None:
+    def __init__(self, embedder: Embedder, store: VectorStore, max_distance: float = 0.62) -> None:
         self.embedder = embedder
         self.store = store
+        self.max_distance = max_distance
+
+    def retrieve(self, query: str, k: int = 3) -> Retrieval:
+        """Search and judge: `answerable` is False when the help center most likely has no answer.
+
+        Blocking: call through a thread from async code.
+        """
+        hits = self.search(query, k)
+        confidence = max(0.0, 1.0 - hits[0].distance) if hits else 0.0
+        relevant = [h for h in hits if h.distance <= self.max_distance]
+        return Retrieval(hits=relevant, confidence=round(confidence, 4), answerable=bool(relevant))
 
     def search(self, query: str, k: int = 3) -> list[SearchHit]:
         """Blocking (model + vector store): call through a thread from async code."""

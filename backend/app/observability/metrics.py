@@ -31,3 +31,32 @@ HTTP_REQUEST_DURATION = Histogram(
     "http_request_duration_seconds", "HTTP request duration", ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+
+# --- agent, tools and LLM (used by the tools framework and the LLM providers) -----------------
+TOOL_CALLS = Counter("tool_calls_total", "Tool calls, by tool and outcome", ["tool", "status"])
+TOOL_CALL_DURATION = Histogram(
+    "tool_call_duration_seconds", "Tool call duration", ["tool"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+CIRCUIT_BREAKER_STATE = Gauge(
+    "circuit_breaker_state", "Circuit breaker state: 0 closed, 1 half-open, 2 open", ["breaker"],
+    multiprocess_mode="livemax",
+)
+LLM_REQUESTS = Counter("llm_requests_total", "LLM requests, by provider and outcome", ["provider", "status"])
+LLM_REQUEST_DURATION = Histogram(
+    "llm_request_duration_seconds", "LLM request duration", ["provider"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+LLM_TOKENS = Counter("llm_tokens_total", "LLM tokens used, by provider and kind (prompt/completion)",
+                     ["provider", "kind"])
+
+# --- knowledge base -----------------------------------------------------------------------------
+RAG_CACHE_HITS = Counter("rag_cache_hits_total", "Knowledge-base query cache hits", ["backend"])
+RAG_CACHE_MISSES = Counter("rag_cache_misses_total", "Knowledge-base query cache misses", ["backend"])
+
+# --- sessions and real time ---------------------------------------------------------------------
+SESSION_CACHE_HITS = Counter("session_cache_hits_total", "Session L1 cache hits")
+SESSION_CACHE_MISSES = Counter("session_cache_misses_total", "Session L1 cache misses")
+WEBSOCKET_CONNECTIONS = Gauge("websocket_connections", "Open WebSocket connections", multiprocess_mode="livesum")
+WEBSOCKET_MESSAGES = Counter("websocket_messages_total", "WebSocket frames, by direction and type",
+                             ["direction", "type"])

@@ -32,5 +32,6 @@ class RagSearchTool(BaseTool):
         if not query:
             return ToolResult(success=False, error="query must not be empty")
         k = int(kwargs.get("k") or self.top_k)
-        hits = await anyio.to_thread.run_sync(self.knowledge.search, query, k)
-        return ToolResult(success=True, data=hits, metadata={"count": len(hits)})
+        retrieval = await anyio.to_thread.run_sync(self.knowledge.retrieve, query, k)
+        return ToolResult(success=True, data=retrieval,
+                          metadata={"count": len(retrieval.hits), "confidence": retrieval.confidence})

@@ -42,7 +42,8 @@ async def _upgrade_downgrade(url: str) -> None:
 
 
 async def test_migrations_on_sqlite(tmp_path: Path) -> None:
-    await _upgrade_downgrade(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
+    # The folder does not exist yet, as on a fresh checkout before `make migrate`.
+    await _upgrade_downgrade(f"sqlite+aiosqlite:///{tmp_path / 'fresh' / 'm.db'}")
 
 
 async def test_models_match_the_migrations(tmp_path: Path) -> None:
