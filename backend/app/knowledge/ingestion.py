@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.knowledge.chunking import split_markdown
+from app.knowledge.chunking import Chunk, split_markdown
 from app.knowledge.embeddings import Embedder
 from app.knowledge.vector_store import VectorStore
 from app.observability import metrics
@@ -28,10 +28,11 @@ class IngestReport:
     skipped: int = 0
     failed: dict[str, str] = field(default_factory=dict)
     pruned: int = 0
+    empty: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {"documents": self.documents, "chunks": self.chunks, "skipped": self.skipped,
-                "failed": self.failed, "pruned": self.pruned}
+                "failed": self.failed, "pruned": self.pruned, "empty": self.empty}
 
 
 def document_id(relative_path: str) -> str:
@@ -74,64 +75,116 @@ def iter_documents(directory: Path) -> Iterable[Path]:
             yield path
 
 
+@dataclass
+class _Prepared:
+    doc_id: str
+    source: str
+    content_hash: str
+    chunks: list[Chunk]
+    updated_at: str
+    fmt: str
+
+
 class Ingestor:
-    def __init__(self, embedder: Embedder, store: VectorStore, batch_size: int = 64) -> None:
+    """Extract, chunk and embed documents; embeddings are computed in batches across documents."""
+
+    def __init__(self, embedder: Embedder, store: VectorStore, batch_size: int = 64,
+                 flush_chunks: int = 512) -> None:
         self.embedder = embedder
         self.store = store
         self.batch_size = batch_size
+        self.flush_chunks = flush_chunks
 
     def ingest_directory(self, directory: Path, *, prune: bool = False,
                          progress: Callable[[Path], None] | None = None) -> IngestReport:
         report = IngestReport()
         seen: set[str] = set()
+        pending: list[_Prepared] = []
         for path in iter_documents(directory):
             rel = path.relative_to(directory).as_posix()
             seen.add(document_id(rel))
-            try:
-                self.ingest_file(path, rel, report)
-            except Exception as exc:  # one bad file must not stop the batch
-                report.failed[rel] = f"{type(exc).__name__}: {exc}"[:300]
-                metrics.KB_DOCUMENTS_INGESTED.labels(status="failed").inc()
-                log.warning("kb.ingest.failed", extra={"source": rel, "reason": report.failed[rel]})
+            prepared = self._prepare_logged(path, rel, report)
+            if prepared:
+                pending.append(prepared)
+                if sum(len(p.chunks) for p in pending) >= self.flush_chunks:
+                    self._write(pending, report)
+                    pending = []
             if progress:
                 progress(path)
+        self._write(pending, report)
         if prune:
             for stale in self.store.document_ids() - seen:
                 self.store.delete_document(stale)
                 report.pruned += 1
+        if report.documents or report.pruned:
+            self.store.bump_version()
         return report
 
-    def ingest_file(self, path: Path, source: str, report: IngestReport) -> None:
+    def ingest_file(self, path: Path, source: str) -> IngestReport:
+        """One file (admin upload). A corrupt file raises CorruptDocument with the parser's reason."""
+        report = IngestReport()
+        prepared = self._prepare(path, source, report)
+        if prepared:
+            self._write([prepared], report)
+            self.store.bump_version()
+        return report
+
+    def delete(self, doc_id: str) -> None:
+        self.store.delete_document(doc_id)
+        self.store.bump_version()
+
+    def _prepare_logged(self, path: Path, source: str, report: IngestReport) -> _Prepared | None:
+        try:
+            return self._prepare(path, source, report)
+        except Exception as exc:  # one bad file must not stop the batch
+            report.failed[source] = f"{type(exc).__name__}: {exc}"[:300]
+            metrics.KB_DOCUMENTS_INGESTED.labels(status="failed").inc()
+            log.warning("kb.ingest.failed", extra={"source": source, "reason": report.failed[source]})
+            return None
+
+    def _prepare(self, path: Path, source: str, report: IngestReport) -> _Prepared | None:
         raw = path.read_bytes()
         content_hash = hashlib.sha256(raw).hexdigest()
         doc_id = document_id(source)
         if self.store.document_hash(doc_id) == content_hash:
             report.skipped += 1
             metrics.KB_DOCUMENTS_INGESTED.labels(status="unchanged").inc()
-            return
+            return None
         text = extract_text(path)
         fallback_title = path.stem.replace("-", " ").replace("_", " ").strip().capitalize()
         chunks = split_markdown(text, fallback_title)
         if not chunks:
             report.skipped += 1
+            report.empty.append(source)
             metrics.KB_DOCUMENTS_INGESTED.labels(status="empty").inc()
             log.warning("kb.ingest.empty", extra={"source": source})
-            return
+            return None
         updated_at = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
-        self.store.delete_document(doc_id)  # a changed document is replaced whole
-        for start in range(0, len(chunks), self.batch_size):
-            batch = chunks[start:start + self.batch_size]
-            vectors = self.embedder.encode([c.embedding_text() for c in batch], batch_size=self.batch_size)
+        return _Prepared(doc_id, source, content_hash, chunks, updated_at, path.suffix.lower().lstrip("."))
+
+    def _write(self, docs: list[_Prepared], report: IngestReport) -> None:
+        if not docs:
+            return
+        flat = [(d, i, c) for d in docs for i, c in enumerate(d.chunks)]
+        vectors = self.embedder.encode([c.embedding_text() for _, _, c in flat], batch_size=self.batch_size)
+        heading_texts = [c.heading_text() for _, _, c in flat]
+        unique = list(dict.fromkeys(heading_texts))  # sections split in several chunks share one heading
+        by_heading = dict(zip(unique, self.embedder.encode(unique, batch_size=self.batch_size), strict=True))
+        for doc in docs:
+            self.store.delete_document(doc.doc_id)  # a changed document is replaced whole
+        for start in range(0, len(flat), 1000):
+            part = flat[start:start + 1000]
             self.store.upsert(
-                ids=[f"{doc_id}:{start + i}" for i in range(len(batch))],
-                embeddings=vectors,
-                documents=[c.text for c in batch],
-                metadatas=[{"doc_id": doc_id, "source": source, "title": c.title, "section": c.section,
-                            "chunk_index": start + i, "content_hash": content_hash,
-                            "updated_at": updated_at, "format": path.suffix.lower().lstrip(".")}
-                           for i, c in enumerate(batch)],
+                ids=[f"{d.doc_id}:{i}" for d, i, _ in part],
+                embeddings=vectors[start:start + len(part)],
+                documents=[c.text for _, _, c in part],
+                metadatas=[{"doc_id": d.doc_id, "source": d.source, "title": c.title, "section": c.section,
+                            "chunk_index": i, "content_hash": d.content_hash, "updated_at": d.updated_at,
+                            "format": d.fmt} for d, i, c in part],
+                heading_embeddings=[by_heading[h] for h in heading_texts[start:start + len(part)]],
+                headings=heading_texts[start:start + len(part)],
             )
-        report.documents += 1
-        report.chunks += len(chunks)
-        metrics.KB_DOCUMENTS_INGESTED.labels(status="ingested").inc()
-        metrics.KB_CHUNKS_INGESTED.inc(len(chunks))
+        report.documents += len(docs)
+        report.chunks += len(flat)
+        metrics.KB_DOCUMENTS_INGESTED.labels(status="ingested").inc(len(docs))
+        metrics.KB_CHUNKS_INGESTED.inc(len(flat))

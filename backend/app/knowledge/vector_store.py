@@ -1,12 +1,21 @@
-"""Chroma, embedded (PersistentClient in a folder) or a server (HttpClient when CHROMA_HOST is set)."""
+"""Chroma, embedded (PersistentClient in a folder) or a server (HttpClient when CHROMA_HOST is set).
+
+Two collections: `<name>` holds one vector per chunk (title + section + text), `<name>_headings` one
+vector per chunk of its heading path alone (title and section, the "question" a FAQ entry answers).
+The knowledge-base version, changed by every ingestion or deletion, lives in the chunk collection's
+metadata so that every instance sharing a Chroma server sees the same one.
+"""
 
 from __future__ import annotations
 
+import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import chromadb
+import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
 
@@ -16,10 +25,12 @@ class StoredChunk:
     content: str
     metadata: dict[str, Any]
     distance: float
+    embedding: np.ndarray | None = None
 
 
 class VectorStore:
-    def __init__(self, collection: str, *, path: Path | None = None, host: str = "", port: int = 8000) -> None:
+    def __init__(self, collection: str, *, path: Path | None = None, host: str = "", port: int = 8000,
+                 version_ttl: float = 1.0) -> None:
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         if host:
             self.client: Any = chromadb.HttpClient(host=host, port=port, settings=chroma_settings)
@@ -30,42 +41,92 @@ class VectorStore:
             self.client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
             self.mode = "embedded"
         self.collection_name = collection
-        self.collection = self.client.get_or_create_collection(
-            collection, metadata={"hnsw:space": "cosine"}, embedding_function=None
-        )
+        self.version_ttl = version_ttl
+        self._version: tuple[str, float] | None = None
+        self.collection = self._collection(collection)
+        self.headings = self._collection(f"{collection}_headings")
 
+    def _collection(self, name: str) -> Any:
+        return self.client.get_or_create_collection(name, metadata={"hnsw:space": "cosine"}, embedding_function=None)
+
+    # --- version -------------------------------------------------------------------------------
+    def version(self) -> str:
+        """Re-read at most every `version_ttl` seconds: another instance's ingestion shows up that fast."""
+        now = time.monotonic()
+        if self._version is None or now - self._version[1] > self.version_ttl:
+            meta = self.client.get_collection(self.collection_name).metadata or {}
+            self._version = (str(meta.get("kb_version", "0")), now)
+        return self._version[0]
+
+    def bump_version(self) -> str:
+        version = uuid.uuid4().hex[:16]  # unique, so concurrent writers never need a read-modify-write
+        self.collection.modify(metadata={"kb_version": version})
+        self._version = (version, time.monotonic())
+        return version
+
+    # --- writes --------------------------------------------------------------------------------
+    def upsert(self, ids: list[str], embeddings: list[list[float]], documents: list[str],
+               metadatas: list[dict[str, Any]], heading_embeddings: list[list[float]],
+               headings: list[str]) -> None:
+        self.collection.upsert(ids=ids, embeddings=embeddings, documents=documents, metadatas=metadatas)
+        self.headings.upsert(ids=ids, embeddings=heading_embeddings, documents=headings,
+                             metadatas=[{"doc_id": m["doc_id"]} for m in metadatas])
+
+    def delete_document(self, doc_id: str) -> None:
+        self.collection.delete(where={"doc_id": doc_id})
+        self.headings.delete(where={"doc_id": doc_id})
+
+    # --- reads ---------------------------------------------------------------------------------
     def count(self) -> int:
         return int(self.collection.count())
 
     def heartbeat(self) -> None:
         self.client.heartbeat()
 
-    def upsert(self, ids: list[str], embeddings: list[list[float]], documents: list[str],
-               metadatas: list[dict[str, Any]]) -> None:
-        self.collection.upsert(ids=ids, embeddings=embeddings, documents=documents,
-                               metadatas=metadatas)
-
-    def delete_document(self, doc_id: str) -> None:
-        self.collection.delete(where={"doc_id": doc_id})
-
     def document_hash(self, doc_id: str) -> str | None:
         got = self.collection.get(where={"doc_id": doc_id}, limit=1, include=["metadatas"])
         metas = got.get("metadatas") or []
         return str(metas[0].get("content_hash")) if metas else None
 
-    def document_ids(self) -> set[str]:
-        got = self.collection.get(include=["metadatas"])
-        return {str(m["doc_id"]) for m in (got.get("metadatas") or []) if m and "doc_id" in m}
+    def all_chunks(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        got = self.collection.get(include=["documents", "metadatas"])
+        return (list(got["ids"]), [d or "" for d in got.get("documents") or []],
+                [dict(m or {}) for m in got.get("metadatas") or []])
 
-    def query(self, embedding: list[float], n_results: int) -> list[StoredChunk]:
+    def document_ids(self) -> set[str]:
+        return {str(m["doc_id"]) for m in self.all_chunks()[2] if "doc_id" in m}
+
+    def query(self, embedding: list[float], n_results: int, *, headings: bool = False) -> list[StoredChunk]:
+        collection = self.headings if headings else self.collection
         n = min(n_results, self.count())
         if n == 0:
             return []
-        res = self.collection.query(query_embeddings=[embedding], n_results=n,
-                                    include=["documents", "metadatas", "distances"])
+        res = collection.query(query_embeddings=[embedding], n_results=n,
+                               include=["documents", "metadatas", "distances", "embeddings"])
         ids = res["ids"][0]
         docs = (res.get("documents") or [[]])[0]
         metas = (res.get("metadatas") or [[]])[0]
         dists = (res.get("distances") or [[]])[0]
-        return [StoredChunk(id=i, content=d or "", metadata=dict(m or {}), distance=float(dist))
-                for i, d, m, dist in zip(ids, docs, metas, dists, strict=True)]
+        embs = res.get("embeddings")
+        vectors = list(embs[0]) if embs is not None else [None] * len(ids)
+        return [StoredChunk(id=i, content=d or "", metadata=dict(m or {}), distance=float(dist),
+                            embedding=None if v is None else np.asarray(v, dtype=np.float32))
+                for i, d, m, dist, v in zip(ids, docs, metas, dists, vectors, strict=True)]
+
+    def get_chunks(self, ids: list[str]) -> list[StoredChunk]:
+        if not ids:
+            return []
+        got = self.collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
+        embs = got.get("embeddings")
+        return [StoredChunk(id=i, content=d or "", metadata=dict(m or {}), distance=float("nan"),
+                            embedding=np.asarray(e, dtype=np.float32))
+                for i, d, m, e in zip(got["ids"], got.get("documents") or [], got.get("metadatas") or [],
+                                      embs if embs is not None else [], strict=True)]
+
+    def heading_embeddings(self, ids: list[str]) -> dict[str, np.ndarray]:
+        if not ids:
+            return {}
+        got = self.headings.get(ids=ids, include=["embeddings"])
+        embs = got.get("embeddings")
+        return {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], embs if embs is not None else [],
+                                                                   strict=True)}

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.observability.context import request_id_var, session_hash_var
+from app.observability.tracing import current_trace_id
 
 _STD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
 
@@ -27,6 +28,9 @@ class JsonFormatter(logging.Formatter):
         session_hash = session_hash_var.get()
         if session_hash:
             entry["session"] = session_hash
+        trace_id = current_trace_id()
+        if trace_id:
+            entry["trace_id"] = trace_id
         for key, value in vars(record).items():
             if key not in _STD_ATTRS and not key.startswith("_"):
                 entry[key] = value
@@ -36,6 +40,7 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str = "INFO") -> None:
+    """Send every logger, uvicorn's included, to stdout as JSON at the level from settings."""
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

@@ -60,3 +60,10 @@ SESSION_CACHE_MISSES = Counter("session_cache_misses_total", "Session L1 cache m
 WEBSOCKET_CONNECTIONS = Gauge("websocket_connections", "Open WebSocket connections", multiprocess_mode="livesum")
 WEBSOCKET_MESSAGES = Counter("websocket_messages_total", "WebSocket frames, by direction and type",
                              ["direction", "type"])
+
+# --- dependencies (set by the background health probe, app/observability/probes.py) ------------
+# livemin: with several workers, one worker that cannot reach a dependency is enough to show it down.
+DEPENDENCY_UP = Gauge("dependency_up", "1 when the dependency answered its last health check, else 0",
+                      ["dependency"], multiprocess_mode="livemin")
+DEPENDENCY_CHECK_SECONDS = Gauge("dependency_check_seconds", "Duration of the last health check of the dependency",
+                                 ["dependency"], multiprocess_mode="livemax")

@@ -7,17 +7,19 @@ from typing import Any, ClassVar
 import anyio
 
 from app.knowledge.search import KnowledgeBase
-from app.tools.base_tool import BaseTool, ToolResult
+from app.tools.base_tool import BaseTool, ToolContext, ToolResult
 
 
 class RagSearchTool(BaseTool):
     name = "rag_search"
-    description = "Search the company's help-center articles for passages that answer the customer's question."
+    description = ("Search the company's help-center articles for passages that answer the customer's question. "
+                   "Returns numbered passages with their source; cite them as [1], [2].")
     parameters: ClassVar[dict[str, Any]] = {
         "type": "object",
         "properties": {
-            "query": {"type": "string", "description": "The question, in the customer's words", "minLength": 1},
-            "k": {"type": "integer", "minimum": 1, "maximum": 10, "default": 3},
+            "query": {"type": "string", "description": "The question, in the customer's words", "minLength": 1,
+                      "maxLength": 2000},
+            "k": {"type": "integer", "minimum": 1, "maximum": 10, "description": "How many passages (default 3)"},
         },
         "required": ["query"],
         "additionalProperties": False,
@@ -27,11 +29,18 @@ class RagSearchTool(BaseTool):
         self.knowledge = knowledge
         self.top_k = top_k
 
-    async def run(self, **kwargs: Any) -> ToolResult:
+    @classmethod
+    def build(cls, deps: Any, options: dict[str, Any]) -> BaseTool:
+        if deps.knowledge is None:
+            raise ValueError("rag_search needs the knowledge base")
+        return cls(deps.knowledge, int(options.get("top_k", deps.settings.rag_top_k)))
+
+    async def run(self, context: ToolContext, **kwargs: Any) -> ToolResult:
         query = str(kwargs.get("query", "")).strip()
         if not query:
             return ToolResult(success=False, error="query must not be empty")
         k = int(kwargs.get("k") or self.top_k)
         retrieval = await anyio.to_thread.run_sync(self.knowledge.retrieve, query, k)
         return ToolResult(success=True, data=retrieval,
-                          metadata={"count": len(retrieval.hits), "confidence": retrieval.confidence})
+                          metadata={"count": len(retrieval.hits), "confidence": retrieval.confidence,
+                                    "answerable": retrieval.answerable})

@@ -1,0 +1,162 @@
+"""The built-in responder: grounded answers with no network, and the fallback when the LLM fails.
+
+It answers from what the turn's tools found: facts the customer told us, the text of their files
+and help-center passages (the most relevant blocks, steps and lists kept whole, numbered
+citations). Small talk gets small talk; when nothing relevant is found it says so and offers a human.
+Each piece of the answer is yielded as soon as it is composed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+from app.agents import prompts
+from app.agents.events import AgentEvent, TextDelta
+from app.agents.turn import Turn
+from app.knowledge.search import SearchHit
+from app.tools.attachment_tool import FileText
+from app.tools.extractive import select
+from app.tools.memory_facts import LABELS, recall_request
+
+_GREETING = re.compile(r"^\s*(?:hi|hello|hey|good (?:morning|afternoon|evening)|hiya|greetings)\b[\s!.,]*"
+                       r"(?:there|team|all)?[\s!.,]*$", re.I)
+_THANKS = re.compile(r"^\s*(?:thanks|thank you|thx|cheers|great,? thanks|ok,? thanks)\b.{0,40}$", re.I)
+_BYE = re.compile(r"^\s*(?:ok(?:ay)?,?\s+)?(?:bye|goodbye|see you|that'?s all)\b.{0,30}$", re.I)
+_ABOUT_FILE = re.compile(r"\b(?:file|document|attachment|attached|upload(?:ed)?|pdf|spreadsheet|invoice|receipt"
+                         r"|statement|sheet|slides?|this|it)\b", re.I)
+_QUESTION = re.compile(r"\?|\b(?:how|what|when|where|why|which|who|can|could|do|does|is|are|will|should)\b", re.I)
+# A passage up to this long is quoted whole: cutting a short section loses more than it saves.
+# Longer ones (several sections joined) are cut to their most relevant blocks within this budget.
+WHOLE_PASSAGE_CHARS = 1000
+# A second article only adds its most relevant blocks, within this budget.
+SECOND_PASSAGE_CHARS = 600
+
+
+class LocalResponder:
+    name = "local"
+
+    def __init__(self, second_hit_margin: float = 0.03) -> None:
+        self.second_hit_margin = second_hit_margin
+
+    async def generate(self, turn: Turn) -> AsyncIterator[AgentEvent]:
+        text = turn.input.text
+        if turn.new_facts:
+            said = ", ".join(f"your {LABELS.get(k, k.replace('_', ' '))} **{v}**" for k, v in turn.new_facts.items())
+            yield self._say(turn, f"Thanks, I've noted {said}.\n\n")
+        recall = recall_request(text)
+        if recall is not None:
+            yield self._say(turn, _recall_answer(turn, recall))
+            return
+        small_talk = None if turn.input.new_attachments else _small_talk(text)
+        if small_talk:
+            yield self._say(turn, small_talk)
+            return
+        if turn.new_facts and not _QUESTION.search(_without_facts(text, turn.new_facts)):
+            yield self._say(turn, "Is there anything I can help you with about it?")
+            return
+
+        about_files = bool(turn.input.new_attachments) or (bool(turn.input.attachments)
+                                                           and bool(_ABOUT_FILE.search(text)))
+        if about_files and turn.enabled("attachment") and not turn.files:
+            await turn.call("attachment", {"question": text})
+            for event in turn.drain():
+                yield event
+        readable = [f for f in turn.files if f.status == "processed"]
+        notices = turn.take_notices()
+        if notices:
+            yield self._say(turn, "\n\n".join(notices) + "\n\n")
+        for file in readable:
+            yield self._say(turn, _file_answer(file, text) + "\n\n")
+        asks_about_file = readable and re.search(r"\b(?:file|document|attachment|attached|upload|pdf|invoice"
+                                                 r"|receipt|statement|spreadsheet)\b", text, re.I)
+        if asks_about_file:
+            return
+
+        if turn.enabled("rag_search"):
+            await turn.call("rag_search", {"query": _question_part(text, turn.new_facts)})
+            for event in turn.drain():
+                yield event
+        if not turn.hits:
+            if not readable:
+                turn.answered = False
+                yield self._say(turn, prompts.NO_ANSWER)
+            return
+        chosen = [(turn.hits[0], _passage_text(turn.hits[0], text, WHOLE_PASSAGE_CHARS))]
+        for hit in turn.hits[1:2]:
+            if hit.distance - turn.hits[0].distance <= self.second_hit_margin:
+                extra = "\n\n".join(select(hit.content, text, max_chars=SECOND_PASSAGE_CHARS))
+                if extra:
+                    chosen.append((hit, extra))
+        turn.hits[:] = [hit for hit, _ in chosen]  # cite only what the answer quotes
+        for number, (hit, content) in enumerate(chosen, start=1):
+            yield self._say(turn, ("" if number == 1 else "\n\n") + _passage_answer(hit, number, content))
+
+    def _say(self, turn: Turn, text: str) -> TextDelta:
+        turn.text_parts.append(text)
+        return TextDelta(text)
+
+
+def _small_talk(message: str) -> str | None:
+    if _GREETING.match(message):
+        return prompts.GREETING
+    if _THANKS.match(message):
+        return prompts.THANKS
+    if _BYE.match(message):
+        return prompts.GOODBYE
+    return None
+
+
+def _without_facts(text: str, facts: dict[str, str]) -> str:
+    for value in facts.values():
+        text = text.replace(value, " ")
+    return re.sub(r"\b(?:my|is|order|number|email|name|phone)\b", " ", text, flags=re.I)
+
+
+def _recall_answer(turn: Turn, keys: list[str]) -> str:
+    facts = turn.memory.facts
+    if not keys:  # "what do you know about me?"
+        if not facts:
+            return "You haven't told me anything about yourself yet in our conversations."
+        listed = "; ".join(f"your {LABELS.get(k, k.replace('_', ' '))} is **{v}**" for k, v in facts.items())
+        return f"Here's what I have noted: {listed}."
+    found = [(k, facts[k]) for k in keys if k in facts]
+    if not found:
+        wanted = " or ".join(LABELS.get(k, k) for k in keys)
+        return f"I don't have your {wanted} yet. If you tell me, I'll remember it for the rest of our conversation."
+    return " ".join(f"Your {LABELS.get(k, k.replace('_', ' '))} is **{v}**." for k, v in found)
+
+
+def _file_answer(file: FileText, question: str) -> str:
+    excerpts = file.excerpts if file.excerpts is not None else select(file.text, question, max_chars=1200)
+    if excerpts:
+        lead = f"From your file **{file.filename}**:"
+    else:
+        excerpts = select(file.text, file.text[:300], max_chars=600) or [file.text[:600]]
+        lead = f"I've read **{file.filename}**. It begins:"
+    quoted = "\n>\n".join("\n".join("> " + line for line in e.splitlines()) for e in excerpts)
+    return f"{lead}\n\n{quoted}"
+
+
+def _question_part(text: str, facts: dict[str, str]) -> str:
+    """The text without sentences that only state facts ("My order number is TH-1. Where is it?")."""
+    if not facts:
+        return text
+    sentences = re.split(r"(?<=[.!?])\s+", text)
+    kept = [s for s in sentences if not any(v in s for v in facts.values()) or _QUESTION.search(s)]
+    return " ".join(kept).strip() or text
+
+
+def _passage_text(hit: SearchHit, question: str, budget: int) -> str:
+    content = hit.content.strip()
+    if len(content) <= budget:
+        return content
+    return "\n\n".join(select(content, question, max_chars=budget)) or content[:budget]
+
+
+def _passage_answer(hit: SearchHit, number: int, content: str) -> str:
+    title = str(hit.metadata.get("title") or hit.metadata.get("source") or "our help center")
+    section = str(hit.metadata.get("section") or "")
+    where = f"**{title}**" + (f" ({section})" if section and "sections" not in hit.metadata else "")
+    lead = "Here is what our help center says in" if number == 1 else "Also relevant, from"
+    return f"{lead} {where} [{number}]:\n\n{content}"

@@ -1,0 +1,1 @@
+"""Session state shared by every instance: stores (in-memory, Redis), locks, encryption, cleanup."""

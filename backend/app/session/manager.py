@@ -1,0 +1,206 @@
+"""What the chat service needs from sessions: state in the store, a lock per turn, restore and expiry.
+
+SQL stays the durable record (messages, status, token hash). The store holds the shared, fast-changing
+state (status, version, counters, expiry, a recent-history window, metadata). If the store has lost a
+session (Redis restarted empty, or the payload cannot be decrypted) the state is rebuilt from SQL, unless
+the session has been idle past its TTL, in which case it is closed as expired.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy import func, select, update
+
+from app.config import Settings
+from app.db.engine import Database
+from app.db.models import ChatSession, utcnow
+from app.errors import Conflict
+from app.observability import metrics
+from app.session.distributed_lock import LocalLocks, RedisLocks
+from app.session.encryption import PayloadCodec, derived_development_key, parse_keys
+from app.session.memory_store import InMemorySessionStore
+from app.session.models import (
+    SessionNotFound,
+    SessionState,
+    SessionStore,
+    SessionStoreUnavailable,
+    VersionConflict,
+)
+from app.session.redis_store import RedisSessionStore, connect
+
+log = logging.getLogger("app.session")
+
+HISTORY_ENTRY_CHARS = 2000
+
+
+class SessionManager:
+    def __init__(self, store: SessionStore, locks: RedisLocks | LocalLocks, db: Database, settings: Settings,
+                 redis: Redis | None = None) -> None:
+        self.store = store
+        self.locks = locks
+        self.db = db
+        self.settings = settings
+        self.redis = redis
+        self.ttl_seconds = settings.session_ttl_seconds
+
+    @property
+    def distributed(self) -> bool:
+        return self.redis is not None
+
+    async def on_created(self, session: ChatSession) -> SessionState:
+        return await self.store.create(str(session.id), metadata=_shared_metadata(session),
+                                       ttl_seconds=self.ttl_seconds, replace=True)
+
+    async def on_closed(self, session_id: uuid.UUID) -> None:
+        """Mark the state closed so every instance sees it at once (CAS, retried if a write raced us)."""
+        for _ in range(5):
+            state = await self.store.get(str(session_id))
+            if state is None or state.status == "closed":
+                return
+            try:
+                await self.store.update(str(session_id), state.version, status="closed")
+                return
+            except VersionConflict:
+                continue
+
+    @contextlib.asynccontextmanager
+    async def turn(self, session: ChatSession) -> AsyncIterator[SessionState]:
+        """Hold the session's lock (across instances when Redis is on) for the whole turn."""
+        async with self.locks.hold(f"session:{session.id}"):
+            yield await self._ensure_state(session.id)
+
+    async def record_turn(self, session_id: uuid.UUID, user_text: str, reply_text: str) -> None:
+        """Update the shared state after a turn. Both messages are already in SQL, so a failure here is
+        logged rather than returned: a retry by the customer would only duplicate the question."""
+        sid = str(session_id)
+        try:
+            await self.store.append_history(
+                sid, [{"role": "user", "content": user_text[:HISTORY_ENTRY_CHARS]},
+                      {"role": "assistant", "content": reply_text[:HISTORY_ENTRY_CHARS]}],
+                self.settings.session_history_window)
+            await self.store.incr(sid, "messages", 2)
+            await self.store.touch(sid)
+        except (SessionStoreUnavailable, SessionNotFound) as exc:
+            log.warning("session.state.record_failed", extra={"error_type": type(exc).__name__})
+
+    async def recent_history(self, session_id: uuid.UUID) -> list[dict[str, Any]]:
+        return await self.store.recent_history(str(session_id))
+
+    async def _ensure_state(self, session_id: uuid.UUID) -> SessionState:
+        state = await self.store.get(str(session_id))
+        if state is not None:
+            if state.status != "active":
+                raise Conflict("Session is closed", code="session_closed")
+            return state
+        async with self.db.sessionmaker() as db:
+            row = await db.get(ChatSession, session_id)
+        if row is None or row.status != "active":
+            raise Conflict("Session is closed", code="session_closed")
+        idle = (utcnow() - _aware(row.last_activity_at)).total_seconds()
+        if idle >= self.ttl_seconds:
+            await self.close_expired([session_id])
+            raise Conflict("Session expired after inactivity", code="session_expired")
+        log.info("session.state.restored", extra={"idle_seconds": round(idle, 1)})
+        return await self.store.create(str(session_id), metadata=_shared_metadata(row),
+                                       ttl_seconds=self.ttl_seconds - idle, replace=True)
+
+    async def close_expired(self, session_ids: list[uuid.UUID]) -> int:
+        """Close sessions in SQL that are still active; returns how many were closed."""
+        if not session_ids:
+            return 0
+        async with self.db.transaction() as db:
+            result = await db.execute(
+                update(ChatSession).where(ChatSession.id.in_(session_ids), ChatSession.status == "active")
+                .values(status="closed", closed_at=utcnow()))
+        closed = int(getattr(result, "rowcount", 0) or 0)
+        if closed:
+            log.info("session.expired", extra={"count": closed})
+        return closed
+
+    async def sweep(self) -> dict[str, int]:
+        """Expire idle sessions in the store and in SQL, close them, refresh the active_sessions gauge."""
+        started = time.perf_counter()
+        from_store = [uuid.UUID(i) for i in await self.store.expire_idle()]
+        cutoff = datetime.now(UTC) - timedelta(seconds=self.ttl_seconds)
+        async with self.db.sessionmaker() as db:
+            idle_in_sql = list(await db.scalars(select(ChatSession.id).where(
+                ChatSession.status == "active", ChatSession.last_activity_at < cutoff).limit(500)))
+        # SQL's activity time can lag the store's (the store is touched on each turn): trust a live state.
+        stale = [sid for sid in idle_in_sql if await self.store.get(str(sid)) is None]
+        closed = await self.close_expired(sorted(set(from_store) | set(stale)))
+        async with self.db.sessionmaker() as db:
+            active = int(await db.scalar(select(func.count()).where(ChatSession.status == "active")) or 0)
+        metrics.ACTIVE_SESSIONS.set(active)
+        report = {"expired_in_store": len(from_store), "idle_in_sql": len(stale), "closed": closed,
+                  "active": active}
+        log.info("session.cleanup.completed",
+                 extra={**report, "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
+        return report
+
+    async def ping(self) -> None:
+        await self.store.ping()
+
+    async def close(self) -> None:
+        await self.store.close()
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; they were written in UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _shared_metadata(session: ChatSession) -> dict[str, Any]:
+    return {"user_id": session.user_id, "thread_id": str(session.thread_id), "metadata": session.metadata_ or {}}
+
+
+def encryption_keys(settings: Settings) -> list[str] | None:
+    if not settings.session_encryption:
+        return None
+    keys = parse_keys(settings.session_encryption_keys)
+    if keys:
+        return keys
+    # Settings refuse this outside development/test; here a key shared by every instance is derived.
+    log.warning("session.encryption.derived_key",
+                extra={"hint": "set SESSION_ENCRYPTION_KEYS; the key derived from SECRET_KEY is for development"})
+    return [derived_development_key(settings.secret_key)]
+
+
+async def build_session_manager(settings: Settings, db: Database) -> SessionManager:
+    """The store and locks the settings ask for. Redis being down is logged, not fatal: readiness says so."""
+    if settings.session_store == "memory":
+        store = InMemorySessionStore(settings.session_ttl_seconds)
+        return SessionManager(store, LocalLocks(settings.session_lock_wait_seconds), db, settings)
+    redis = connect(settings.redis_url, settings.redis_socket_timeout_seconds)
+    redis_store = RedisSessionStore(redis, prefix=settings.redis_key_prefix,
+                                    codec=PayloadCodec(encryption_keys(settings)),
+                                    default_ttl_seconds=settings.session_ttl_seconds,
+                                    l1_ttl_seconds=settings.session_l1_ttl_seconds)
+    redis_store.start()
+    locks = RedisLocks(redis, settings.redis_key_prefix, settings.session_lock_ttl_seconds,
+                       settings.session_lock_wait_seconds)
+    manager = SessionManager(redis_store, locks, db, settings, redis=redis)
+    try:
+        await manager.ping()
+        log.info("session.redis.connected", extra={"url": _safe_url(settings.redis_url),
+                                                   "encrypted": redis_store.codec.encrypted})
+    except Exception as exc:
+        log.error("session.redis.unreachable", extra={
+            "url": _safe_url(settings.redis_url), "error_type": type(exc).__name__,
+            "effect": "readiness is false and session requests answer 503 until Redis is reachable"})
+    return manager
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for logs."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        rest = "***@" + rest.split("@", 1)[1]
+    return scheme + sep + rest

@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Retrieval quality on a BEIR-layout dataset, through the agent's own ingestion and retrieval path.
+
+    python scripts/eval_retrieval.py DATASET_DIR [--unanswerable-fraction F] [--seed S] [--k 10]
+
+DATASET_DIR holds corpus.jsonl, queries.jsonl and qrels/test.tsv. Every corpus entry is written as a
+Markdown document (`# title` + text), ingested with the real Ingestor into a temporary Chroma store,
+and every query goes through KnowledgeBase.retrieve (the agent's path, cache off). With F > 0 that
+fraction of documents (seeded) is left out first; queries whose relevant documents are all gone are
+unanswerable, and the answerability columns report how the agent's own verdict handles them.
+The last line printed is one JSON object with every number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
+
+from app.knowledge.embeddings import load_embedder  # noqa: E402
+from app.knowledge.ingestion import Ingestor  # noqa: E402
+from app.knowledge.search import KnowledgeBase  # noqa: E402
+from app.knowledge.vector_store import VectorStore  # noqa: E402
+
+
+def load(dataset: Path) -> tuple[dict[str, dict[str, str]], dict[str, str], dict[str, set[str]]]:
+    corpus = {}
+    with (dataset / "corpus.jsonl").open() as handle:
+        for line in handle:
+            row = json.loads(line)
+            corpus[row["_id"]] = {"title": row.get("title", ""), "text": row.get("text", "")}
+    queries = {}
+    with (dataset / "queries.jsonl").open() as handle:
+        for line in handle:
+            row = json.loads(line)
+            queries[row["_id"]] = row["text"]
+    qrels: dict[str, set[str]] = {}
+    with (dataset / "qrels" / "test.tsv").open() as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            if int(row["score"]) > 0:
+                qrels.setdefault(row["query-id"], set()).add(row["corpus-id"])
+    return corpus, {q: t for q, t in queries.items() if q in qrels}, qrels
+
+
+def auroc(positive: list[float], negative: list[float]) -> float:
+    """Probability that a random answerable query scores above a random unanswerable one."""
+    if not positive or not negative:
+        return float("nan")
+    wins = 0.0
+    for p in positive:
+        for n in negative:
+            wins += 1.0 if p > n else 0.5 if p == n else 0.0
+    return wins / (len(positive) * len(negative))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("dataset", type=Path)
+    parser.add_argument("--unanswerable-fraction", type=float, default=0.0)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--k", type=int, default=10)
+    args = parser.parse_args()
+    if not 0.0 <= args.unanswerable_fraction < 1.0:
+        parser.error("--unanswerable-fraction must be in [0, 1)")
+
+    corpus, queries, qrels = load(args.dataset)
+    removed: set[str] = set()
+    if args.unanswerable_fraction > 0:
+        ids = sorted(corpus)
+        removed = set(random.Random(args.seed).sample(ids, round(len(ids) * args.unanswerable_fraction)))
+
+    embedder = load_embedder("")
+    with tempfile.TemporaryDirectory() as tmp:
+        docs = Path(tmp) / "docs"
+        docs.mkdir()
+        for doc_id, doc in corpus.items():
+            if doc_id not in removed:
+                body = f"# {doc['title']}\n\n{doc['text']}\n" if doc["title"] else doc["text"]
+                (docs / f"{doc_id}.md").write_text(body)
+        store = VectorStore("eval_kb", path=Path(tmp) / "chroma")
+        started = time.perf_counter()
+        report = Ingestor(embedder, store).ingest_directory(docs)
+        ingest_s = time.perf_counter() - started
+        kb = KnowledgeBase(embedder, store)
+
+        r1 = r5 = rr = ndcg = 0.0
+        answerable_conf, unanswerable_conf = [], []
+        declined = caught = 0
+        started = time.perf_counter()
+        for qid, text in queries.items():
+            relevant = qrels[qid] - removed
+            retrieval = kb.retrieve(text, args.k)
+            ranked = [h.metadata["source"].removesuffix(".md") for h in retrieval.hits]
+            if not relevant:
+                unanswerable_conf.append(retrieval.confidence)
+                caught += not retrieval.answerable
+                continue
+            answerable_conf.append(retrieval.confidence)
+            declined += not retrieval.answerable
+            r1 += len(relevant & set(ranked[:1])) / len(relevant)
+            r5 += len(relevant & set(ranked[:5])) / len(relevant)
+            rr += next((1 / (i + 1) for i, d in enumerate(ranked[:10]) if d in relevant), 0.0)
+            dcg = sum(1 / math.log2(i + 2) for i, d in enumerate(ranked[:10]) if d in relevant)
+            idcg = sum(1 / math.log2(i + 2) for i in range(min(len(relevant), 10)))
+            ndcg += dcg / idcg
+        query_s = time.perf_counter() - started
+
+    n = len(answerable_conf)
+    result: dict[str, float | int | str] = {
+        "dataset": args.dataset.name, "documents": report.documents, "chunks": report.chunks,
+        "queries": len(queries), "answerable_queries": n, "recall@1": round(r1 / n, 4),
+        "recall@5": round(r5 / n, 4), "mrr@10": round(rr / n, 4), "ndcg@10": round(ndcg / n, 4),
+        "ingest_seconds": round(ingest_s, 2), "query_ms_mean": round(1000 * query_s / max(1, len(queries)), 2),
+    }
+    if args.unanswerable_fraction > 0:
+        result.update({
+            "unanswerable_fraction": args.unanswerable_fraction, "seed": args.seed,
+            "unanswerable_queries": len(unanswerable_conf),
+            "answerability_auroc": round(auroc(answerable_conf, unanswerable_conf), 4),
+            "unanswerable_caught": round(caught / max(1, len(unanswerable_conf)), 4),
+            "answerable_declined": round(declined / max(1, n), 4),
+        })
+    width = max(len(k) for k in result)
+    for key, value in result.items():
+        print(f"{key:<{width}}  {value}")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
