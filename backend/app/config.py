@@ -101,6 +101,23 @@ class Settings(BaseSettings):
     )
     history_page_size: int = Field(default=50, ge=1, le=500)
 
+    # --- real-time chat over WebSocket (app/realtime, protocol in docs/api.md) -----------------
+    # auto: Redis pub/sub when REDIS_URL is set (frames reach sockets on every instance), else in-process.
+    realtime_bus: Literal["auto", "memory", "redis"] = "auto"
+    # Larger client frames close the socket with 1009.
+    ws_max_frame_bytes: int = Field(default=65536, ge=1024)
+    # Frames waiting for one socket; a reader that falls this far behind is disconnected (4413).
+    ws_send_queue_size: int = Field(default=256, ge=4)
+    ws_heartbeat_seconds: float = Field(default=25.0, gt=0)
+    # No frame from the client for this long closes the socket (4408).
+    ws_idle_timeout_seconds: float = Field(default=75.0, gt=0)
+    ws_auth_timeout_seconds: float = Field(default=10.0, gt=0)
+    ws_rate_limit_per_second: float = Field(default=10.0, gt=0)
+    ws_rate_limit_burst: int = Field(default=20, ge=1)
+    ws_max_pending_turns: int = Field(default=4, ge=1)
+    # Most messages sent back in one `replay` after a reconnect (the rest: REST history).
+    ws_replay_limit: int = Field(default=200, ge=1, le=5000)
+
     # --- agent and language model ------------------------------------------------------------
     # local: the built-in grounded responder (offline). openai: any OpenAI-compatible endpoint.
     llm_provider: Literal["local", "openai"] = "local"

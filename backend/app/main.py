@@ -35,11 +35,15 @@ from app.observability.logging import configure_logging
 from app.observability.middleware import RequestContextMiddleware
 from app.observability.probes import dependency_probe
 from app.observability.tracing import telemetry_config
+from app.realtime.connection import start_hub, stop_hub
+from app.realtime.router import router as realtime_router
 from app.security.api_keys import parse_api_keys
 from app.session.cleanup import SessionCleanup
 from app.session.manager import build_session_manager
 from app.state import Readiness, Services
 from app.tools.registry import ToolRegistry
+from app.web.router import log_dist_status
+from app.web.router import router as web_router
 
 log = logging.getLogger("app.main")
 
@@ -87,6 +91,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if services.sessions is not None:
         services.session_cleanup = SessionCleanup(services.sessions, settings.session_cleanup_interval_seconds)
         services.session_cleanup.start()
+    services.realtime = await start_hub(settings, services.chat)
     log.info("app.started", extra={"environment": settings.environment,
                                    "startup_seconds": services.readiness.startup_seconds,
                                    "database": services.db.engine.dialect.name,
@@ -97,6 +102,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         mark_process_dead()
         app.state.services = None
+        if services.realtime is not None:
+            await stop_hub(services.realtime)  # running turns finish and store their replies first
         if services.session_cleanup is not None:
             await services.session_cleanup.stop()
         if services.sessions is not None:
@@ -124,6 +131,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(chat_router)
     app.include_router(health_router)
     app.include_router(knowledge_router)
+    app.include_router(realtime_router)
+    app.include_router(web_router)  # the built chat widget at /, /widget.js, /demo
+    log_dist_status()
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics_endpoint() -> Response:

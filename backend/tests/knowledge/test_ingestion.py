@@ -1,67 +1,69 @@
 from pathlib import Path
 
+import pytest
+
 from app.knowledge.embeddings import load_embedder
 from app.knowledge.ingestion import Ingestor
 from app.knowledge.search import KnowledgeBase
 from app.knowledge.vector_store import VectorStore
+from tests.knowledge.fixtures import FACTS, QUESTIONS, write_all, write_md
 
 
-def _write_docx(path: Path) -> None:
-    import docx
-
-    document = docx.Document()
-    document.add_heading("Bike rental", level=1)
-    document.add_heading("Prices", level=2)
-    document.add_paragraph("Renting a mountain bike costs 45 dollars per day, helmets included.")
-    document.save(str(path))
+@pytest.fixture
+def docs(tmp_path: Path) -> Path:
+    write_all(tmp_path / "docs")
+    return tmp_path / "docs"
 
 
-def _write_pdf(path: Path) -> None:
-    from fpdf import FPDF
+def test_every_format_ingests_and_is_found(docs: Path, tmp_path: Path) -> None:
+    store = VectorStore("formats", path=tmp_path / "chroma")
+    report = Ingestor(load_embedder(""), store).ingest_directory(docs)
+    assert report.failed == {} and report.documents == len(FACTS)
+    kb = KnowledgeBase(load_embedder(""), store)
+    for suffix, question in QUESTIONS.items():
+        top = kb.search(question, k=1)[0]
+        assert top.metadata["source"].endswith(suffix), (suffix, top.metadata["source"])
+        assert top.metadata["format"] == suffix.lstrip(".")
+        assert "alert(1)" not in top.content
 
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=12)
-    pdf.multi_cell(0, 8, "Kayak lessons\n\nBeginner kayak lessons run every Saturday at the lake dock "
-                         "and last two hours.")
-    pdf.output(str(path))
+
+def test_chunks_carry_title_section_hash_and_date(docs: Path, tmp_path: Path) -> None:
+    store = VectorStore("meta_test", path=tmp_path / "chroma")
+    Ingestor(load_embedder(""), store).ingest_directory(docs)
+    _, _, metas = store.all_chunks()
+    docx = next(m for m in metas if m["source"].endswith(".docx"))
+    assert docx["title"] == "Bike rental" and docx["section"] == "Details"
+    assert len(docx["content_hash"]) == 64 and docx["updated_at"].startswith("20")
 
 
-def test_ingestion_is_idempotent_replaces_changes_and_prunes(tmp_path: Path) -> None:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "ski-wax.md").write_text("# Ski wax\n\n## Service\n\nWe wax skis in 24 hours for 30 dollars.\n")
-    (docs / "climbing.md").write_text("# Climbing wall\n\n## Hours\n\nThe climbing wall opens at 7am daily.\n")
+def test_ingestion_is_idempotent_replaces_changes_and_prunes(docs: Path, tmp_path: Path) -> None:
     (docs / "empty.md").write_text("  \n")
-    _write_docx(docs / "bikes.docx")
-    _write_pdf(docs / "kayak.pdf")
     (docs / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
-
+    (docs / "broken.docx").write_bytes(b"PK not a zip at all")
     store = VectorStore("ingest_test", path=tmp_path / "chroma")
     ingestor = Ingestor(load_embedder(""), store)
     first = ingestor.ingest_directory(docs)
-    assert first.documents == 4
-    assert first.skipped == 1  # the empty document
-    assert list(first.failed) == ["broken.pdf"]
-    count = store.count()
+    assert first.documents == len(FACTS)
+    assert first.empty == ["empty.md"] and first.skipped == 1
+    assert sorted(first.failed) == ["broken.docx", "broken.pdf"]
+    assert "PDF" in first.failed["broken.pdf"] and "DOCX" in first.failed["broken.docx"]
+    count, version = store.count(), store.version()
 
     again = ingestor.ingest_directory(docs)
-    assert again.documents == 0 and again.skipped == 5 and store.count() == count
+    assert again.documents == 0 and again.skipped == len(FACTS) + 1
+    assert store.count() == count and store.version() == version  # nothing changed, cache stays valid
 
-    (docs / "ski-wax.md").write_text("# Ski wax\n\n## Service\n\nWe now wax skis in 2 hours for 35 dollars.\n")
+    write_md(docs / "ski-wax.md", "Ski wax", "We now wax skis in 2 hours for 35 dollars.")
     changed = ingestor.ingest_directory(docs)
-    assert changed.documents == 1 and store.count() == count
-
+    assert changed.documents == 1 and store.count() == count and store.version() != version
     kb = KnowledgeBase(load_embedder(""), store)
     top = kb.search("how much does ski waxing cost", k=1)[0]
-    assert "2 hours for 35 dollars" in top.content and top.metadata["source"] == "ski-wax.md"
-    assert kb.search("how much is a bike rental per day", k=1)[0].metadata["source"] == "bikes.docx"
-    assert kb.search("when are kayak lessons", k=1)[0].metadata["source"] == "kayak.pdf"
+    assert "2 hours for 35 dollars" in top.content
 
-    (docs / "climbing.md").unlink()
+    (docs / "tent-repair.txt").unlink()
     pruned = ingestor.ingest_directory(docs, prune=True)
     assert pruned.pruned == 1
-    assert all(h.metadata["source"] != "climbing.md" for h in kb.search("climbing wall hours", k=5))
+    assert all(not h.metadata["source"].endswith(".txt") for h in kb.search("tent mesh repair", k=10))
 
 
 def test_search_returns_one_passage_per_document(seeded_chroma: Path, tmp_path: Path) -> None:
@@ -72,4 +74,3 @@ def test_search_returns_one_passage_per_document(seeded_chroma: Path, tmp_path: 
     hits = kb.search("returns and refunds", k=5)
     sources = [h.metadata["source"] for h in hits]
     assert len(sources) == len(set(sources)) == 5
-    assert hits == sorted(hits, key=lambda h: h.distance)
