@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 import bm25s
 import numpy as np
 import Stemmer
-
-_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-_STOPWORDS = frozenset(
-    "a an and are as at be been but by can could did do does doing for from had has have how i if in into is "
-    "it its me my no not of on or our please so than that the their them then there these they this to too "
-    "us was we were what when where which who why will with would you your yours i'm i've can't don't".split()
-)
-
 
 @lru_cache(maxsize=1)
 def _stemmer() -> Stemmer.Stemmer:
@@ -23,8 +14,9 @@ def _stemmer() -> Stemmer.Stemmer:
 
 
 def tokenize(text: str) -> list[str]:
-    words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
-    return list(_stemmer().stemWords(words))
+    """bm25s's own English pipeline (word pattern, stopword list, Snowball stemmer)."""
+    tokens = bm25s.tokenize([text], stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+    return list(tokens[0]) if tokens else []
 
 
 class LexicalIndex:

@@ -44,6 +44,7 @@ async def test_upload_list_search_delete(admin_client: httpx.AsyncClient, tmp_pa
     assert before["total"] == 26 and all(d["chunks"] >= 1 for d in before["documents"])
 
     files = [("files", _file(tmp_path, s)) for s in (".pdf", ".docx", ".pptx", ".xlsx")]
+    pdf = files[0][1]
     uploaded = await admin_client.post("/knowledge/documents", files=files)
     assert uploaded.status_code == 201, uploaded.text
     results = {r["filename"]: r for r in uploaded.json()["documents"]}
@@ -59,7 +60,7 @@ async def test_upload_list_search_delete(admin_client: httpx.AsyncClient, tmp_pa
     assert found["answerable"] is True and 0 <= found["confidence"] <= 1
     assert {"chunk", "heading", "lexical", "fused"} <= set(found["results"][0]["signals"])
 
-    again = await admin_client.post("/knowledge/documents", files=[("files", _file(tmp_path, ".pdf"))])
+    again = await admin_client.post("/knowledge/documents", files=[("files", pdf)])  # the very same bytes
     assert again.json()["documents"][0]["status"] == "unchanged"
 
     deleted = await admin_client.delete(f"/knowledge/documents/{kayak['doc_id']}")
