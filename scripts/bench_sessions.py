@@ -80,8 +80,8 @@ async def main() -> None:
         await cached.create(sid, metadata=metadata)
     versions = dict.fromkeys(ids, 0)
     await redis.set(f"{prefix}raw", "x" * 200)
-    await cached.get(ids[0])  # fill the L1 entry the hit benchmark reads
-    assert len(cached.cache) == 1
+    # The creations left every state in the writer's own L1; the hit benchmark reads one of them.
+    assert ids[0] in cached.cache
 
     async def raw_get(w: int, i: int) -> object:
         return await redis.get(f"{prefix}raw")

@@ -24,9 +24,17 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
+async def load_chat_session(services: Services, session_id: uuid.UUID) -> ChatSession | None:
+    """The session for authorising a request: through the session manager (L1 cache, store, then SQL)
+    when there is one, else from SQL. A store-served session is a detached, read-only ChatSession."""
+    if services.sessions is not None:
+        return await services.sessions.lookup(session_id)
+    return await services.chat.get_session(session_id)
+
+
 async def get_chat_session(session_id: uuid.UUID, request: Request, services: ServicesDep) -> ChatSession:
     """404 for an unknown session, 401 without its token: one place for every session-scoped route."""
-    session = await services.chat.get_session(session_id)
+    session = await load_chat_session(services, session_id)
     if session is None:
         raise NotFound("Session not found", code="session_not_found")
     if not token_matches(token_from(request), session.token_hash):

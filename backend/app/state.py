@@ -11,6 +11,7 @@ from app.db.engine import Database
 from app.knowledge.embeddings import Embedder
 from app.knowledge.search import KnowledgeBase
 from app.knowledge.vector_store import VectorStore
+from app.realtime.connection import Hub
 from app.session.cleanup import SessionCleanup
 from app.session.manager import SessionManager
 
@@ -37,3 +38,5 @@ class Services:
     # Session state store, locks and the idle-session cleanup (app/session).
     sessions: SessionManager | None = None
     session_cleanup: SessionCleanup | None = None
+    # WebSocket connections and the event bus they listen on (app/realtime).
+    realtime: Hub | None = None

@@ -41,7 +41,9 @@ class CustomerSupportAgent:
     def __init__(self, registry: ToolRegistry, provider: Provider | None = None,
                  history_token_budget: int = 2000) -> None:
         self.registry = registry
-        self.local = LocalResponder()
+        # One built-in responder: when it is also the configured provider, `stream()` must recognise it
+        # as such (by identity) to count its answers under provider="local".
+        self.local = provider if isinstance(provider, LocalResponder) else LocalResponder()
         self.provider: Provider = provider or self.local
         self.history_token_budget = history_token_budget
 

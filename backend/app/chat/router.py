@@ -27,6 +27,7 @@ from app.deps import ActiveChatSessionDep, ChatSessionDep, ServicesDep
 from app.errors import AppError, Unprocessable, UnsupportedMediaType
 from app.observability import metrics
 from app.observability.context import bind_session
+from app.realtime.uploads import UploadedAttachments, store_uploads
 
 router = APIRouter(prefix="/chat", tags=["chat"])
 
@@ -112,6 +113,28 @@ async def send_message(request: Request, session: ActiveChatSessionDep,
         created_at=turn.assistant_message.created_at, attachments=[_attachment_info(a) for a in turn.attachments],
         escalation=escalation, confidence=reply.confidence, degraded=reply.degraded,
     )
+
+
+@router.post("/sessions/{session_id}/attachments", status_code=201, response_model=UploadedAttachments,
+             responses={**_AUTH_RESPONSES, 409: {"description": "Session closed"},
+                        413: {"description": "Attachment or body too large"},
+                        415: {"description": "Attachment type or body content type not allowed"}})
+async def upload_attachments(request: Request, session: ActiveChatSessionDep,
+                             services: ServicesDep) -> UploadedAttachments:
+    """Files for a later WebSocket `message` frame (its `attachment_ids`); same checks as sending a message."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "multipart/form-data":
+        raise UnsupportedMediaType("Send the files as multipart/form-data", code="unsupported_content_type")
+    form = await request.form(max_files=100, max_fields=20, max_part_size=1024 * 1024)
+    fields = form.getlist("attachments")
+    if any(not isinstance(f, UploadFile) for f in fields):
+        raise Unprocessable("attachments must be files", code="attachments_not_files")
+    uploads = [f for f in fields if isinstance(f, UploadFile)]
+    if not uploads:
+        raise Unprocessable([{"loc": ["body", "attachments"], "msg": "Field required", "type": "missing"}])
+    pending = await read_uploads(uploads, services.settings)
+    rows = await store_uploads(services.db, services.settings, session, pending)
+    return UploadedAttachments(attachments=[_attachment_info(a) for a in rows])
 
 
 async def _read_message_request(request: Request) -> tuple[str, list[UploadFile]]:

@@ -8,6 +8,7 @@ import bm25s
 import numpy as np
 import Stemmer
 
+
 @lru_cache(maxsize=1)
 def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")

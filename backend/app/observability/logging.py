@@ -43,6 +43,10 @@ def configure_logging(level: str = "INFO") -> None:
     """Send every logger, uvicorn's included, to stdout as JSON at the level from settings."""
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter())
+    # The level goes on the handler too: the root level only filters records logged on loggers that
+    # have no level of their own, and some libraries set theirs (bm25s sets DEBUG on import), so their
+    # records would otherwise reach stdout below LOG_LEVEL.
+    handler.setLevel(level)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -60,9 +60,17 @@ if ARGV[3] ~= '' then return {1, state_json(KEYS[1])} end
 return {1, state_json(KEYS[1]), redis.call('HGET', KEYS[1], 'p')}
 """
 
+# The state after a write, for the writer's own L1 (it ignores its own invalidation message).
+STATE_REPLY = STATE_JSON + """
+local function state_reply(key)
+  return {1, state_json(key), redis.call('HGET', key, 'p')}
+end
+"""
+
 # KEYS: hash, history, active; ARGV: ttl_ms (0 = the session's own), id, channel, message
-TOUCH = NOW + """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+# Returns {0} when missing, else {1, state json, payload}.
+TOUCH = NOW + STATE_REPLY + """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
 local ttl = tonumber(ARGV[1])
 if ttl <= 0 then ttl = tonumber(redis.call('HGET', KEYS[1], 'ttl')) end
 redis.call('HSET', KEYS[1], 'ea', now + ttl)
@@ -70,15 +78,16 @@ redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('PEXPIRE', KEYS[2], ttl)
 if redis.call('HGET', KEYS[1], 'st') == 'active' then redis.call('ZADD', KEYS[3], now + ttl, ARGV[2]) end
 redis.call('PUBLISH', ARGV[3], ARGV[4])
-return 1
+return state_reply(KEYS[1])
 """
 
 # KEYS: hash; ARGV: counter, amount, channel, message
-INCR = """
+# Returns {0} when missing, else {1, state json, payload} (the new value is in the state's counters).
+INCR = STATE_REPLY + """
 if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
-local value = redis.call('HINCRBY', KEYS[1], 'c:' .. ARGV[1], ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'c:' .. ARGV[1], ARGV[2])
 redis.call('PUBLISH', ARGV[3], ARGV[4])
-return {1, value}
+return state_reply(KEYS[1])
 """
 
 # KEYS: hash, history; ARGV: max_len, entries...

@@ -1,14 +1,17 @@
 """What the chat service needs from sessions: state in the store, a lock per turn, restore and expiry.
 
 SQL stays the durable record (messages, status, token hash). The store holds the shared, fast-changing
-state (status, version, counters, expiry, a recent-history window, metadata). If the store has lost a
-session (Redis restarted empty, or the payload cannot be decrypted) the state is rebuilt from SQL, unless
-the session has been idle past its TTL, in which case it is closed as expired.
+state (status, version, counters, expiry, a recent-history window, metadata) and, when its payloads are
+confidential (encrypted, or in this process), a copy of what authorising a request needs (token hash,
+status), so the hot reads of a session are served by the L1 cache or one Redis read instead of SQL. If
+the store has lost a session (Redis restarted empty, or the payload cannot be decrypted) the state is
+rebuilt from SQL, unless the session has been idle past its TTL, in which case it is closed as expired.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import time
 import uuid
@@ -28,6 +31,7 @@ from app.session.distributed_lock import LocalLocks, RedisLocks
 from app.session.encryption import PayloadCodec, derived_development_key, parse_keys
 from app.session.memory_store import InMemorySessionStore
 from app.session.models import (
+    SessionExists,
     SessionNotFound,
     SessionState,
     SessionStore,
@@ -39,6 +43,8 @@ from app.session.redis_store import RedisSessionStore, connect
 log = logging.getLogger("app.session")
 
 HISTORY_ENTRY_CHARS = 2000
+# What a state must carry to stand in for the SQL row when authorising (older states lack some).
+_VIEW_KEYS = frozenset({"token_hash", "created_at", "thread_id"})
 
 
 class SessionManager:
@@ -56,20 +62,45 @@ class SessionManager:
         return self.redis is not None
 
     async def on_created(self, session: ChatSession) -> SessionState:
-        return await self.store.create(str(session.id), metadata=_shared_metadata(session),
+        return await self.store.create(str(session.id), metadata=self._shared_metadata(session),
                                        ttl_seconds=self.ttl_seconds, replace=True)
 
-    async def on_closed(self, session_id: uuid.UUID) -> None:
+    async def on_closed(self, session_id: uuid.UUID, closed_at: datetime | None = None) -> None:
         """Mark the state closed so every instance sees it at once (CAS, retried if a write raced us)."""
+        closed = _aware(closed_at or utcnow()).isoformat()
         for _ in range(5):
             state = await self.store.get(str(session_id))
             if state is None or state.status == "closed":
                 return
             try:
-                await self.store.update(str(session_id), state.version, status="closed")
+                await self.store.update(str(session_id), state.version, status="closed",
+                                        metadata={**state.metadata, "closed_at": closed})
                 return
             except VersionConflict:
                 continue
+
+    async def lookup(self, session_id: uuid.UUID) -> ChatSession | None:
+        """The session for authorising a request: L1, then the store, then SQL (restoring the state).
+
+        A session served from the store is a detached ChatSession built from its state: read it, never
+        add it to a database session. SQL answers when the store cannot hold the token hash confidentially,
+        is down, or has a state written by an older version.
+        """
+        if not self.store.confidential or not self.store.reachable:
+            return await self._row(session_id)
+        try:
+            state = await self.store.get(str(session_id))
+            if state is None:
+                row = await self._row(session_id)
+                if row is None or row.status != "active" or _idle_seconds(row) >= self.ttl_seconds:
+                    return row  # closed (or about to be, by the sweep or the next turn): SQL has it all
+                state = await self._restore(row)
+                if state is None:
+                    return await self._row(session_id)  # it was closed meanwhile
+            view = _view(session_id, state, self.ttl_seconds)
+        except SessionStoreUnavailable:
+            return await self._row(session_id)
+        return view if view is not None else await self._row(session_id)
 
     @contextlib.asynccontextmanager
     async def turn(self, session: ChatSession) -> AsyncIterator[SessionState]:
@@ -87,7 +118,8 @@ class SessionManager:
                       {"role": "assistant", "content": reply_text[:HISTORY_ENTRY_CHARS]}],
                 self.settings.session_history_window)
             await self.store.incr(sid, "messages", 2)
-            await self.store.touch(sid)
+            # The full TTL, not the state's own: a restored state was created with only what was left.
+            await self.store.touch(sid, self.ttl_seconds)
         except (SessionStoreUnavailable, SessionNotFound) as exc:
             log.warning("session.state.record_failed", extra={"error_type": type(exc).__name__})
 
@@ -96,21 +128,51 @@ class SessionManager:
 
     async def _ensure_state(self, session_id: uuid.UUID) -> SessionState:
         state = await self.store.get(str(session_id))
-        if state is not None:
-            if state.status != "active":
+        if state is None:
+            row = await self._row(session_id)
+            if row is None or row.status != "active":
                 raise Conflict("Session is closed", code="session_closed")
-            return state
-        async with self.db.sessionmaker() as db:
-            row = await db.get(ChatSession, session_id)
-        if row is None or row.status != "active":
+            if _idle_seconds(row) >= self.ttl_seconds:
+                await self.close_expired([session_id])
+                raise Conflict("Session expired after inactivity", code="session_expired")
+            state = await self._restore(row)
+        if state is None or state.status != "active":
             raise Conflict("Session is closed", code="session_closed")
-        idle = (utcnow() - _aware(row.last_activity_at)).total_seconds()
-        if idle >= self.ttl_seconds:
-            await self.close_expired([session_id])
-            raise Conflict("Session expired after inactivity", code="session_expired")
-        log.info("session.state.restored", extra={"idle_seconds": round(idle, 1)})
-        return await self.store.create(str(session_id), metadata=_shared_metadata(row),
-                                       ttl_seconds=self.ttl_seconds - idle, replace=True)
+        return state
+
+    async def _row(self, session_id: uuid.UUID) -> ChatSession | None:
+        async with self.db.sessionmaker() as db:
+            return await db.get(ChatSession, session_id)
+
+    async def _restore(self, row: ChatSession) -> SessionState | None:
+        """Rebuild a lost state from the SQL row, expiring when the idle session would have; None if the
+        session turned out to be closed in SQL meanwhile."""
+        sid, idle = str(row.id), _idle_seconds(row)
+        metadata, ttl = self._shared_metadata(row), self.ttl_seconds - idle
+        try:
+            # Never replace a state that exists: another request may have restored it and run turns since.
+            state = await self.store.create(sid, metadata=metadata, ttl_seconds=ttl)
+            log.info("session.state.restored", extra={"idle_seconds": round(idle, 1)})
+        except SessionExists:
+            # Restored by someone else first, or there but unreadable (a key mix-up): then replace it.
+            state = await self.store.get(sid) or await self.store.create(sid, metadata=metadata, ttl_seconds=ttl,
+                                                                         replace=True)
+        # A close that committed in SQL before our create found no state to mark closed: look again. A
+        # close committing after this read finds our state and marks it (on_closed).
+        async with self.db.sessionmaker() as db:
+            now = (await db.execute(select(ChatSession.status, ChatSession.closed_at)
+                                    .where(ChatSession.id == row.id))).one_or_none()
+        if now is None or now.status != "active":
+            await self.on_closed(row.id, now.closed_at if now is not None else None)
+            return None
+        return state
+
+    def _shared_metadata(self, session: ChatSession) -> dict[str, Any]:
+        metadata = {"user_id": session.user_id, "thread_id": str(session.thread_id),
+                    "metadata": session.metadata_ or {}, "created_at": _aware(session.created_at).isoformat()}
+        if self.store.confidential:  # the token hash never goes to Redis in clear
+            metadata["token_hash"] = session.token_hash
+        return metadata
 
     async def close_expired(self, session_ids: list[uuid.UUID]) -> int:
         """Close sessions in SQL that are still active; returns how many were closed."""
@@ -157,8 +219,28 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def _shared_metadata(session: ChatSession) -> dict[str, Any]:
-    return {"user_id": session.user_id, "thread_id": str(session.thread_id), "metadata": session.metadata_ or {}}
+def _idle_seconds(row: ChatSession) -> float:
+    return (utcnow() - _aware(row.last_activity_at)).total_seconds()
+
+
+def _view(session_id: uuid.UUID, state: SessionState, ttl_seconds: float) -> ChatSession | None:
+    """A detached ChatSession from a state, or None when the state lacks what authorising needs."""
+    shared = state.metadata
+    if not _VIEW_KEYS <= shared.keys():
+        return None
+    created = datetime.fromisoformat(shared["created_at"])
+    # Creation, restore and every turn push the expiry a full TTL past the activity (restore: past the
+    # last activity SQL had), so the expiry tells when the session was last active.
+    active_ms = max(state.expires_at_ms - int(ttl_seconds * 1000), int(created.timestamp() * 1000))
+    closed = shared.get("closed_at")
+    return ChatSession(
+        id=session_id, thread_id=uuid.UUID(shared["thread_id"]), user_id=shared.get("user_id"),
+        token_hash=shared["token_hash"], status=state.status,
+        # A deep copy: the state is shared by every reader of the L1 cache.
+        metadata_=copy.deepcopy(dict(shared.get("metadata") or {})), created_at=created,
+        updated_at=datetime.fromtimestamp(state.updated_at_ms / 1000, UTC),
+        last_activity_at=datetime.fromtimestamp(active_ms / 1000, UTC),
+        closed_at=datetime.fromisoformat(closed) if closed else None)
 
 
 def encryption_keys(settings: Settings) -> list[str] | None:

@@ -32,6 +32,14 @@ class InMemorySessionStore:
         # the lock only guards against future awaits creeping in.
         self._lock = asyncio.Lock()
 
+    @property
+    def confidential(self) -> bool:
+        return True  # nothing leaves the process
+
+    @property
+    def reachable(self) -> bool:
+        return True
+
     def _live(self, session_id: str, now: int) -> SessionState | None:
         state = self._states.get(session_id)
         if state is None:

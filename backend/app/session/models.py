@@ -59,6 +59,16 @@ class LockTimeout(ServiceUnavailable):
 class SessionStore(Protocol):
     """Every store keeps the same semantics; tests/session/test_store_contract.py runs on each."""
 
+    @property
+    def confidential(self) -> bool:
+        """True when metadata is never readable in clear outside this process (memory, or encrypted)."""
+        ...
+
+    @property
+    def reachable(self) -> bool:
+        """False when the store is known to be down right now (callers with a fallback skip it)."""
+        ...
+
     async def create(self, session_id: str, *, metadata: dict[str, Any], ttl_seconds: float | None = None,
                      replace: bool = False) -> SessionState:
         """Create an active session at version 0; SessionExists unless `replace`."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import logging
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from types import MappingProxyType
 from typing import Any, ParamSpec, TypeVar
 
@@ -73,6 +74,16 @@ class RedisSessionStore:
         self._list_active = redis.register_script(lua.LIST_ACTIVE)
         self._expire = redis.register_script(lua.EXPIRE_IDLE)
 
+    @property
+    def confidential(self) -> bool:
+        """Whether payloads are encrypted at rest (only then may they carry a token hash)."""
+        return self.codec.encrypted
+
+    @property
+    def reachable(self) -> bool:
+        """False while the invalidation listener has lost Redis: callers with a fallback can skip us."""
+        return not self.listener.disconnected.is_set()
+
     def start(self) -> None:
         """Start listening for other instances' writes (the L1 cache stays off until subscribed)."""
         self.listener.start()
@@ -98,6 +109,9 @@ class RedisSessionStore:
                 # A key mix-up must not become a 500: the session reads as expired, loudly.
                 log.warning("session.payload.unreadable", extra={"hint": "check SESSION_ENCRYPTION_KEYS"})
                 return None
+        else:
+            # The caller's dict (nested ones too) must not alias a state the L1 cache shares.
+            metadata = copy.deepcopy(metadata)
         counters = {k[2:]: int(v) for k, v in fields.items() if k.startswith("c:")}
         return SessionState(session_id=session_id, status=str(fields["st"]), version=int(fields["v"]),
                             created_at_ms=int(fields["ca"]), updated_at_ms=int(fields["ua"]),
@@ -105,22 +119,38 @@ class RedisSessionStore:
                             metadata=MappingProxyType(dict(metadata or {})), counters=MappingProxyType(counters))
 
     def _from_script(self, session_id: str, result: list[Any],
-                     metadata: dict[str, Any] | None) -> SessionState | None:
+                     metadata: dict[str, Any] | None = None) -> SessionState | None:
+        """A script's {1, state json[, payload]} reply as a state (metadata known or decoded)."""
         payload: bytes | None = result[2] if len(result) > 2 else None
         return self._state(session_id, json.loads(result[1]), payload, metadata)
+
+    async def _write(self, session_id: str, script: Awaitable[list[Any]],
+                     metadata: dict[str, Any] | None = None) -> tuple[list[Any], SessionState | None]:
+        """Run a write script and keep the state it returns in this process's L1 (see L1Cache.end_write).
+
+        Every reply shaped {1, state json, ...} carries the newest state; anything else (missing, lost
+        CAS) or an error leaves the key uncached.
+        """
+        token = self.cache.begin_write(session_id)
+        state: SessionState | None = None
+        try:
+            result = await script  # created by the caller, started only here
+            if result and result[0] == 1 and len(result) > 1:
+                state = self._from_script(session_id, result, metadata)
+            return result, state
+        finally:
+            self.cache.end_write(session_id, token, state)
 
     @unavailable_on_redis_errors
     async def create(self, session_id: str, *, metadata: dict[str, Any], ttl_seconds: float | None = None,
                      replace: bool = False) -> SessionState:
         ttl = int(ttl_seconds * 1000) if ttl_seconds else self.default_ttl_ms
-        self.cache.invalidate(session_id)
-        result = await self._create(
+        result, state = await self._write(session_id, self._create(
             keys=[self._key(session_id), self._history_key(session_id), self._active],
             args=[ttl, self.codec.encode(metadata), "1" if replace else "0", session_id, self.channel,
-                  self._message(session_id)])
+                  self._message(session_id)]), metadata)
         if result[0] == 0:
             raise SessionExists("Session state already exists")
-        state = self._from_script(session_id, result, metadata)
         assert state is not None
         return state
 
@@ -129,44 +159,46 @@ class RedisSessionStore:
         cached = self.cache.get(session_id)
         if cached is not None:
             return cached
-        epoch = self.cache.epoch
+        token = self.cache.token(session_id)
         raw: dict[bytes, bytes] = await self.redis.hgetall(self._key(session_id))  # type: ignore[assignment]
         payload = raw.pop(b"p", None)
         state = self._state(session_id, {k.decode(): v.decode() for k, v in raw.items()}, payload)
         if state is not None:
-            self.cache.put(session_id, state, epoch)
+            self.cache.put(session_id, state, token)
         return state
 
     @unavailable_on_redis_errors
     async def update(self, session_id: str, expected_version: int, *, status: str | None = None,
                      metadata: dict[str, Any] | None = None) -> SessionState:
         payload = self.codec.encode(metadata) if metadata is not None else b""
-        self.cache.invalidate(session_id)
-        result = await self._update(
+        result, state = await self._write(session_id, self._update(
             keys=[self._key(session_id), self._active],
-            args=[expected_version, status or "", payload, session_id, self.channel, self._message(session_id)])
+            args=[expected_version, status or "", payload, session_id, self.channel, self._message(session_id)]),
+            metadata)
         if result[0] == -1:
             raise SessionNotFound("Session state not found")
         if result[0] == -2:
             raise VersionConflict(session_id, expected_version, int(result[1]))
-        state = self._from_script(session_id, result, metadata)
         if state is None:
             raise SessionNotFound("Session state is unreadable")
         return state
 
     @unavailable_on_redis_errors
     async def touch(self, session_id: str, ttl_seconds: float | None = None) -> bool:
-        self.cache.invalidate(session_id)
         ttl = int(ttl_seconds * 1000) if ttl_seconds else 0
-        done = await self._touch(keys=[self._key(session_id), self._history_key(session_id), self._active],
-                                 args=[ttl, session_id, self.channel, self._message(session_id)])
-        return bool(done)
+        result, _ = await self._write(session_id, self._touch(
+            keys=[self._key(session_id), self._history_key(session_id), self._active],
+            args=[ttl, session_id, self.channel, self._message(session_id)]))
+        return bool(result[0] == 1)
 
     @unavailable_on_redis_errors
     async def delete(self, session_id: str) -> bool:
-        self.cache.invalidate(session_id)
-        removed = await self._delete(keys=[self._key(session_id), self._history_key(session_id), self._active],
-                                     args=[session_id, self.channel, self._message(session_id)])
+        token = self.cache.begin_write(session_id)
+        try:
+            removed = await self._delete(keys=[self._key(session_id), self._history_key(session_id), self._active],
+                                         args=[session_id, self.channel, self._message(session_id)])
+        finally:
+            self.cache.end_write(session_id, token, None)
         return bool(removed)
 
     @unavailable_on_redis_errors
@@ -176,12 +208,11 @@ class RedisSessionStore:
 
     @unavailable_on_redis_errors
     async def incr(self, session_id: str, counter: str, amount: int = 1) -> int:
-        self.cache.invalidate(session_id)
-        result = await self._incr(keys=[self._key(session_id)],
-                                  args=[counter, amount, self.channel, self._message(session_id)])
+        result, _ = await self._write(session_id, self._incr(
+            keys=[self._key(session_id)], args=[counter, amount, self.channel, self._message(session_id)]))
         if result[0] == 0:
             raise SessionNotFound("Session state not found")
-        return int(result[1])
+        return int(json.loads(result[1])[f"c:{counter}"])
 
     @unavailable_on_redis_errors
     async def append_history(self, session_id: str, entries: list[dict[str, Any]], max_len: int) -> int:

@@ -156,15 +156,16 @@ async def test_user_message_is_kept_when_the_agent_fails(app_client, new_session
     class Boom(Exception):
         pass
 
-    async def failing(*_a, **_k):
+    async def failing(*_a, **_k):  # the turn service streams the agent (REST turns publish frames too)
         raise Boom("model crashed")
+        yield
 
-    original = agent.respond
-    agent.respond = failing
+    original = agent.stream
+    agent.stream = failing
     try:
         response = await session.send("How do I reset my password?")
     finally:
-        agent.respond = original
+        agent.stream = original
     assert response.status_code == 503
     assert response.json()["code"] == "agent_unavailable"
     assert "model crashed" not in response.text

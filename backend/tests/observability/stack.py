@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ import httpx
 import yaml
 
 from app.config import REPO_ROOT
+from tests.agents.openai_server import FakeOpenAI
 from tests.observability.monitoring_files import ALERT_RULE_FILES, PROMETHEUS_DIR, binary
 
 BACKEND_DIR = REPO_ROOT / "backend"
@@ -84,6 +87,46 @@ class Backend:
     def stop(self) -> None:
         if self.process is not None:
             _stop(self.process)
+
+
+class FakeLLM:
+    """tests/agents' OpenAI-compatible server (real HTTP and SSE, usage included) on its own event loop in a
+    thread, for a synchronous test. Steps appended to `server.script` answer the next requests in order."""
+
+    def __init__(self) -> None:
+        self.server = FakeOpenAI()
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._done: asyncio.Event | None = None
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), name="fake-llm", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    async def _serve(self) -> None:
+        try:
+            self._loop = asyncio.get_running_loop()
+            self._done = asyncio.Event()
+            async with self.server:  # listening once entered
+                self._ready.set()
+                await self._done.wait()
+        except BaseException as exc:
+            self._error = exc
+            raise
+        finally:
+            self._ready.set()
+
+    def start(self) -> None:
+        self._thread.start()
+        if not self._ready.wait(timeout=30) or self._error is not None or not self.url:
+            raise AssertionError(f"fake LLM server did not start: {self._error!r}")
+
+    def stop(self) -> None:
+        if self._loop is not None and self._done is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._done.set)
+            self._thread.join(timeout=20)
 
 
 class Prometheus:

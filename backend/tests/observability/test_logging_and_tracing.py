@@ -72,12 +72,18 @@ def test_log_level_comes_from_settings() -> None:
         logging.getLogger("app.x").info("x.info")
         logging.getLogger("app.x").error("x.error")
         logging.getLogger("uvicorn.error").warning("x.uvicorn")
+        # A library that sets its own logger to DEBUG (as bm25s does on import) is still held to LOG_LEVEL.
+        chatty = logging.getLogger("thirdparty.chatty")
+        chatty.setLevel(logging.DEBUG)
+        chatty.debug("x.thirdparty.debug")
+        chatty.warning("x.thirdparty.warning")
+        chatty.error("x.thirdparty.error")
     """)
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT / "backend", capture_output=True,
                             text=True, timeout=60, env={**os.environ, "LOG_LEVEL": "ERROR"})
     assert result.returncode == 0, result.stderr
     events = [json.loads(line)["event"] for line in result.stdout.splitlines()]
-    assert events == ["x.error"]
+    assert events == ["x.error", "x.thirdparty.error"]
 
 
 def test_app_runs_without_opentelemetry_installed() -> None:

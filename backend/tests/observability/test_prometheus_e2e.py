@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
 import time
 import uuid
@@ -13,16 +14,23 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import redis
+from cryptography.fernet import Fernet
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.config import Settings
 from app.main import create_app
+from tests.agents.openai_server import Step
+from tests.conftest import service_missing
 from tests.observability.monitoring_files import Query, alert_queries, dashboard_queries
-from tests.observability.stack import Backend, Prometheus
+from tests.observability.stack import Backend, FakeLLM, Prometheus
 from tests.observability.traffic import Traffic
+
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 Series = frozenset[tuple[str, tuple[tuple[str, str], ...]]]
 
@@ -37,6 +45,7 @@ class Stack:
     exposition: str
     traced_request_id: str
     traced_session_id: str
+    model_requests: list[dict[str, Any]]
 
 
 def scrape(client: httpx.Client) -> str:
@@ -55,9 +64,34 @@ def total(text: str, name: str) -> float:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of this run's own on the real Redis; its keys are deleted afterwards."""
+    client = redis.Redis.from_url(TEST_REDIS_URL, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        client.close()
+        service_missing("redis", f"{TEST_REDIS_URL}: {type(exc).__name__}")
+    prefix = f"test:obs-e2e:{uuid.uuid4().hex[:10]}:"
+    try:
+        yield prefix
+    finally:
+        keys = list(client.scan_iter(match=f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, redis_prefix: str) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("observability-e2e")
-    backend = Backend(root)
+    llm = FakeLLM()
+    llm.start()
+    # The production shape: the OpenAI-compatible provider (fed by the fake model server, which reports
+    # token usage) and Redis sessions with their L1 cache.
+    backend = Backend(root, LLM_PROVIDER="openai", OPENAI_BASE_URL=llm.url, OPENAI_API_KEY="test-key",
+                      OPENAI_MAX_RETRIES="0", SESSION_STORE="redis", REDIS_URL=TEST_REDIS_URL,
+                      REDIS_KEY_PREFIX=redis_prefix, SESSION_ENCRYPTION_KEYS=Fernet.generate_key().decode())
     prometheus = Prometheus(root, backend.url)
     try:
         backend.start()
@@ -67,6 +101,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             # First round: creates every series. Prometheus must see it before the second round, so
             # that rates over the window are not all zero.
             traffic.conversation()
+            # The model endpoint fails once: the built-in responder answers (degraded) and both show up.
+            session_id, headers = traffic.session()
+            llm.server.script.append(Step(status=503))
+            degraded = traffic.send(session_id, headers, "How do I reset my password?")
+            assert degraded.status_code == 200 and degraded.json()["degraded"] is True, degraded.text
             traffic.mistakes()
             traffic.mistakes()
             prometheus.wait_for("sum(chat_messages_total)", total(scrape(client), "chat_messages_total"))
@@ -82,10 +121,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             later = scrape(client)
             prometheus.wait_for("sum(chat_messages_total)", total(later, "chat_messages_total"))
             yield Stack(backend, prometheus, traffic, series_of(first), series_of(later), later,
-                        request_id, session_id)
+                        request_id, session_id, list(llm.server.requests))
     finally:
         prometheus.stop()
         backend.stop()
+        llm.stop()
 
 
 def test_prometheus_scrapes_the_backend(stack: Stack) -> None:
@@ -119,6 +159,27 @@ def test_dashboard_panel_returns_data(stack: Stack, query: Query) -> None:
     values = [float(item["value"][1]) for item in answer["data"]["result"]]
     assert values, f"{query.source}: no data for {query.expr}"
     assert any(not math.isnan(v) for v in values), f"{query.source}: only NaN for {query.expr}"
+
+
+def test_llm_and_session_cache_series_come_from_the_real_code_paths(stack: Stack) -> None:
+    """The LLM panels are fed by the OpenAI provider talking to a model server, the cache panels by Redis."""
+    def value(name: str, **labels: str) -> float:
+        return sum(s.value for f in text_string_to_metric_families(stack.exposition) for s in f.samples
+                   if s.name == name and labels.items() <= s.labels.items())
+
+    assert stack.model_requests and all(r.get("stream") for r in stack.model_requests)
+    assert value("llm_requests_total", provider="openai", status="ok") == len(stack.model_requests) - 1
+    assert value("llm_requests_total", provider="openai", status="error") == 1  # the scripted 503
+    assert value("llm_requests_total", provider="local", status="ok") == 1  # its failover answer
+    assert value("llm_tokens_total", provider="openai", kind="prompt") > 0
+    assert value("llm_tokens_total", provider="openai", kind="completion") > 0
+    # Only the Redis store has an L1 cache. Authorising each request and each turn read it, and a turn's
+    # own writes keep it warm, so a conversation is mostly hits; unknown session ids are misses.
+    hits, misses = value("session_cache_hits_total"), value("session_cache_misses_total")
+    assert hits > misses > 0
+    share = stack.prometheus.value("sum(session_cache_hits_total) / (sum(session_cache_hits_total)"
+                                   " + sum(session_cache_misses_total))")
+    assert share is not None and share > 0.5  # what the "Session cache hit share" panel shows, over all time
 
 
 def test_metric_labels_are_bounded(stack: Stack) -> None:

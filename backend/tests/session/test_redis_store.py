@@ -33,9 +33,14 @@ async def cas_increment(store: RedisSessionStore, session_id: str) -> int:
 async def test_one_hundred_concurrent_updaters_lose_nothing(prefix: str) -> None:
     # Two "instances" (own clients, own L1 caches) racing on one session.
     a, b = await redis_store(prefix), await redis_store(prefix)
+    from_b: asyncio.Queue[str] = asyncio.Queue()
+    a.listener.observers.append(from_b.put_nowait)
     try:
         await a.create("hot", metadata={"n": 0})
         attempts = await asyncio.gather(*(cas_increment(a if i % 2 else b, "hot") for i in range(100)))
+        # Invalidations travel over pub/sub: a may answer from its own L1 until all 50 of b's arrived.
+        for _ in range(50):
+            await asyncio.wait_for(from_b.get(), 5)
         final = await a.get("hot")
         assert final is not None
         assert final.version == 100

@@ -1,0 +1,198 @@
+"""One socket's outgoing side (a bounded send queue drained by one task) and the hub of all sockets.
+
+A producer never waits for a socket: frames are queued without blocking, and a socket whose queue is
+full is closed (4413) rather than buffered without limit. One hub task sends heartbeats and closes idle
+sockets, instead of a timer per connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections import Counter
+from typing import Any
+
+from starlette.websockets import WebSocket
+
+from app.config import Settings
+from app.observability import metrics
+from app.realtime.bus import InProcessBus
+from app.realtime.frames import TURN_FRAMES, Frame
+
+log = logging.getLogger("app.realtime")
+
+CLOSE_SHUTDOWN = 1001
+CLOSE_IDLE = 4408
+CLOSE_SLOW_READER = 4413
+
+
+class TokenBucket:
+    """`rate` frames per second on average, `burst` at once."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, float(burst)
+        self.tokens = float(burst)
+        self.updated = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+class Connection:
+    __slots__ = ("id", "ws", "session_id", "queue", "last_seen", "last_heartbeat", "skip_ids", "live",
+                 "held", "closed", "close_code", "pending_turns", "bucket", "rejected")
+
+    def __init__(self, ws: WebSocket, session_id: uuid.UUID, settings: Settings) -> None:
+        self.id = uuid.uuid4().hex[:16]
+        self.ws = ws
+        self.session_id = session_id
+        self.queue: asyncio.Queue[Frame] = asyncio.Queue(settings.ws_send_queue_size)
+        self.last_seen = self.last_heartbeat = time.monotonic()
+        # Messages already sent in `replay`: their live frames are not sent again.
+        self.skip_ids: set[str] = set()
+        # Until `connected` and `replay` are queued, live frames wait here (same bound as the queue).
+        self.live = False
+        self.held: list[Frame] = []
+        self.closed: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self.close_code: int | None = None
+        self.pending_turns = 0
+        self.bucket = TokenBucket(settings.ws_rate_limit_per_second, settings.ws_rate_limit_burst)
+        self.rejected = 0  # frames refused by the rate limit in a row
+
+    def deliver(self, frame: Frame) -> None:
+        """A live frame from the bus: queued, held until the socket is live, or dropped as already sent."""
+        if self.close_code is not None:
+            return
+        if frame.get("type") in TURN_FRAMES and frame.get("message_id") in self.skip_ids:
+            return
+        if not self.live:
+            if len(self.held) >= self.queue.maxsize:
+                self.close(CLOSE_SLOW_READER)
+            else:
+                self.held.append(frame)
+            return
+        self.send(frame)
+
+    def send(self, frame: Frame) -> None:
+        """Queue a frame for this socket without waiting; a full queue closes the socket (slow reader)."""
+        if self.close_code is not None:
+            return
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            log.warning("realtime.slow_reader.disconnected", extra={"queue_size": self.queue.maxsize})
+            self.close(CLOSE_SLOW_READER)
+
+    def go_live(self) -> None:
+        self.live = True
+        held, self.held = self.held, []
+        for frame in held:
+            self.deliver(frame)
+
+    def close(self, code: int) -> None:
+        """Ask the connection's handler to close the socket with `code` (first code wins)."""
+        if self.close_code is None:
+            self.close_code = code
+            if not self.closed.done():
+                self.closed.set_result(code)
+
+    async def run_sender(self) -> None:
+        while True:
+            frame = await self.queue.get()
+            await self.ws.send_text(json.dumps(frame, separators=(",", ":"), default=str))
+            metrics.WEBSOCKET_MESSAGES.labels(direction="out", type=frame["type"]).inc()
+
+
+class Hub:
+    """All sockets of this instance: subscription to the bus, heartbeats, idle timeout, shutdown."""
+
+    def __init__(self, settings: Settings, bus: InProcessBus) -> None:
+        self.settings = settings
+        self.bus = bus
+        self.connections: set[Connection] = set()
+        # Close codes this instance chose, for logs and tests (e.g. slow readers).
+        self.closes: Counter[int] = Counter()
+        self.turns: set[asyncio.Task[Any]] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._tick_loop(), name="realtime-hub")
+
+    async def add(self, conn: Connection) -> None:
+        """Subscribe before anything is read from SQL, so no frame falls between replay and live."""
+        self.connections.add(conn)
+        metrics.WEBSOCKET_CONNECTIONS.inc()
+        await self.bus.subscribe(conn.session_id, conn.deliver)
+
+    async def remove(self, conn: Connection) -> None:
+        if conn in self.connections:
+            self.connections.discard(conn)
+            metrics.WEBSOCKET_CONNECTIONS.dec()
+            await self.bus.unsubscribe(conn.session_id, conn.deliver)
+
+    def spawn_turn(self, coro: Any) -> asyncio.Task[Any]:
+        """Turns outlive their socket (the reply is stored and replayed on resume); keep a reference."""
+        task = asyncio.create_task(coro)
+        self.turns.add(task)
+        task.add_done_callback(self.turns.discard)
+        return task
+
+    async def _tick_loop(self) -> None:
+        heartbeat = self.settings.ws_heartbeat_seconds
+        idle = self.settings.ws_idle_timeout_seconds
+        tick = max(0.05, min(heartbeat, idle, 5.0) / 5)
+        while True:
+            await asyncio.sleep(tick)
+            now = time.monotonic()
+            for conn in list(self.connections):
+                if now - conn.last_seen > idle:
+                    conn.close(CLOSE_IDLE)
+                elif conn.live and now - conn.last_heartbeat >= heartbeat:
+                    conn.last_heartbeat = now
+                    conn.send({"type": "heartbeat"})
+
+    async def close(self) -> None:
+        """Shutdown: close every socket with 1001 and let running turns finish (they store replies)."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        for conn in list(self.connections):
+            conn.close(CLOSE_SHUTDOWN)
+        if self.turns:
+            await asyncio.wait(set(self.turns), timeout=self.settings.session_lock_ttl_seconds)
+
+
+async def start_hub(settings: Settings, chat: Any) -> Hub:
+    """The bus the settings ask for, wired to the chat service so every turn's frames are published."""
+    from redis.exceptions import RedisError
+
+    from app.realtime.bus import build_bus
+
+    bus = build_bus(settings)
+    try:
+        await bus.start()
+    except (RedisError, OSError) as exc:
+        # Sockets on this instance still get every frame of turns run here; other instances' frames
+        # arrive through replay on reconnect. Readiness already reports Redis down.
+        log.error("realtime.redis.unreachable", extra={"error_type": type(exc).__name__,
+                                                       "effect": "in-process delivery only until restart"})
+        await bus.close()
+        bus = InProcessBus()
+    chat.publish = bus.publish
+    hub = Hub(settings, bus)
+    hub.start()
+    return hub
+
+
+async def stop_hub(hub: Hub) -> None:
+    await hub.close()
+    await hub.bus.close()

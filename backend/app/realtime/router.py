@@ -1,0 +1,235 @@
+"""`/ws?session_id=…`: authenticate, replay what was missed, then receive frames and stream turns.
+
+The protocol is written in docs/api.md ("WebSocket /ws"); the close codes and error codes there are
+the ones used here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, WebSocket
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from app.chat.service import DuplicateMessage
+from app.db.models import ChatSession, Message
+from app.errors import AppError
+from app.observability import metrics
+from app.realtime import frames
+from app.realtime.connection import Connection, Hub
+from app.realtime.frames import AuthFrame, FrameError, MessageFrame, PingFrame, parse_client_frame
+from app.security.session_tokens import token_matches
+from app.state import Services
+
+log = logging.getLogger("app.realtime")
+router = APIRouter()
+
+CLOSE_TOO_BIG, CLOSE_ERROR, CLOSE_NOT_READY = 1009, 1011, 1013
+CLOSE_UNAUTHORIZED, CLOSE_NOT_FOUND, CLOSE_SESSION_CLOSED, CLOSE_RATE_LIMIT = 4401, 4404, 4409, 4429
+
+
+class _Close(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@router.websocket("/ws")
+async def websocket_chat(ws: WebSocket) -> None:
+    await ws.accept()  # close codes reach a browser only after the handshake
+    services: Services | None = getattr(ws.app.state, "services", None)
+    if services is None or services.realtime is None:
+        await ws.close(CLOSE_NOT_READY)
+        return
+    hub = services.realtime
+    conn: Connection | None = None
+    try:
+        session, last_message_id = await _authenticate(ws, services)
+        conn = Connection(ws, session.id, services.settings)
+        await hub.add(conn)
+        await _greet(conn, services, last_message_id)
+        await _serve(conn, services, session)
+        code = conn.close_code or 1000
+    except _Close as exc:
+        code = exc.code
+    except WebSocketDisconnect:
+        code = 0
+    except Exception:
+        log.exception("realtime.connection.failed")
+        code = CLOSE_ERROR
+    finally:
+        if conn is not None:
+            await hub.remove(conn)
+    if code:
+        hub.closes[code] += 1
+        if ws.client_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                # A slow reader may never take the close frame; do not wait for it forever.
+                await asyncio.wait_for(ws.close(code), 2.0)
+
+
+async def _authenticate(ws: WebSocket, services: Services) -> tuple[ChatSession, uuid.UUID | None]:
+    params = ws.query_params
+    try:
+        session_id = uuid.UUID(params.get("session_id", ""))
+    except ValueError:
+        raise _Close(CLOSE_NOT_FOUND) from None
+    session = await services.chat.get_session(session_id)
+    if session is None:
+        raise _Close(CLOSE_NOT_FOUND)
+    token = params.get("token")
+    last: uuid.UUID | None = None
+    if params.get("last_message_id"):
+        try:
+            last = uuid.UUID(params["last_message_id"])
+        except ValueError:
+            last = uuid.UUID(int=0)  # matches no message: the client is told `unknown_message_id`
+    if not token:
+        try:
+            text = await asyncio.wait_for(ws.receive_text(), services.settings.ws_auth_timeout_seconds)
+            frame = parse_client_frame(text)
+        except (TimeoutError, FrameError, KeyError):
+            raise _Close(CLOSE_UNAUTHORIZED) from None
+        if not isinstance(frame, AuthFrame):
+            raise _Close(CLOSE_UNAUTHORIZED)
+        token, last = frame.token, frame.last_message_id or last
+    if not token_matches(token, session.token_hash):
+        raise _Close(CLOSE_UNAUTHORIZED)
+    if session.status != "active":
+        raise _Close(CLOSE_SESSION_CLOSED)
+    return session, last
+
+
+async def _greet(conn: Connection, services: Services, last_message_id: uuid.UUID | None) -> None:
+    """`connected`, then `replay` from SQL; live frames that arrived meanwhile follow."""
+    settings = services.settings
+    async with services.db.sessionmaker() as db:
+        newest = await db.scalar(select(Message.id).where(Message.session_id == conn.session_id)
+                                 .order_by(Message.seq.desc()).limit(1))
+        replay: list[Message] | None = None
+        if last_message_id is not None:
+            after = await db.scalar(select(Message.seq).where(Message.session_id == conn.session_id,
+                                                              Message.id == last_message_id))
+            if after is not None:
+                replay = list(await db.scalars(
+                    select(Message).where(Message.session_id == conn.session_id, Message.seq > after)
+                    .options(selectinload(Message.attachments)).order_by(Message.seq)
+                    .limit(settings.ws_replay_limit + 1)))
+    conn.send({"type": "connected", "session_id": str(conn.session_id), "connection_id": conn.id,
+               "last_message_id": str(newest) if newest else None,
+               "heartbeat_seconds": settings.ws_heartbeat_seconds,
+               "idle_timeout_seconds": settings.ws_idle_timeout_seconds,
+               "max_frame_bytes": settings.ws_max_frame_bytes})
+    if last_message_id is not None and replay is None:
+        conn.send(frames.error("unknown_message_id", "last_message_id is not a message of this session"))
+    elif replay is not None:
+        has_more = len(replay) > settings.ws_replay_limit
+        replay = replay[:settings.ws_replay_limit]
+        conn.skip_ids.update(str(m.id) for m in replay)
+        conn.send({"type": "replay", "messages": [frames.history_item(m) for m in replay], "has_more": has_more})
+    conn.go_live()
+
+
+async def _serve(conn: Connection, services: Services, session: ChatSession) -> None:
+    """Send and receive until the client leaves or the connection is told to close."""
+    sender = asyncio.create_task(conn.run_sender())
+    receiver = asyncio.create_task(_receive(conn, services, session))
+    waits: set[asyncio.Future[Any]] = {sender, receiver, conn.closed}
+    try:
+        done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sender, receiver):
+            task.cancel()
+        await asyncio.gather(sender, receiver, return_exceptions=True)
+    for future in done:
+        if future is not conn.closed:
+            future.result()  # re-raise a disconnect or an error; a normal end closes below
+
+
+async def _receive(conn: Connection, services: Services, session: ChatSession) -> None:
+    settings = services.settings
+    while True:
+        message = await conn.ws.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        conn.last_seen = time.monotonic()
+        text = message.get("text")
+        size = len(text.encode()) if text is not None else len(message.get("bytes") or b"")
+        if size > settings.ws_max_frame_bytes:
+            raise _Close(CLOSE_TOO_BIG)
+        if not conn.bucket.take():
+            conn.rejected += 1
+            if conn.rejected > settings.ws_rate_limit_burst:
+                raise _Close(CLOSE_RATE_LIMIT)
+            conn.send(frames.error("rate_limited", "Too many frames; slow down"))
+            metrics.WEBSOCKET_MESSAGES.labels(direction="in", type="rate_limited").inc()
+            continue
+        conn.rejected = 0
+        try:
+            if text is None:
+                raise FrameError("malformed_json", "Binary frames are not supported; send JSON text")
+            frame = parse_client_frame(text)
+        except FrameError as exc:
+            metrics.WEBSOCKET_MESSAGES.labels(direction="in", type="invalid").inc()
+            conn.send(frames.error(exc.code, exc.detail))
+            continue
+        metrics.WEBSOCKET_MESSAGES.labels(direction="in", type=frame.type).inc()
+        if isinstance(frame, PingFrame):
+            conn.send({"type": "pong"})
+        elif isinstance(frame, MessageFrame):
+            _start_turn(conn, services, session, frame)
+        elif isinstance(frame, AuthFrame):
+            conn.send(frames.error("unknown_frame_type", "Already authenticated"))
+        # typing: accepted; it only keeps the connection alive
+
+
+def _start_turn(conn: Connection, services: Services, session: ChatSession, frame: MessageFrame) -> None:
+    settings = services.settings
+    content = frame.content.strip()
+    problem = None
+    if not content:
+        problem = ("message_empty", "message must not be empty")
+    elif len(content) > settings.max_message_chars:
+        problem = ("message_too_long", f"message is longer than {settings.max_message_chars} characters")
+    elif len(frame.attachment_ids) > settings.max_attachments_per_message:
+        problem = ("too_many_attachments", f"At most {settings.max_attachments_per_message} attachments per message")
+    elif conn.pending_turns >= settings.ws_max_pending_turns:
+        problem = ("too_many_pending", f"At most {settings.ws_max_pending_turns} unfinished messages per socket")
+    if problem is not None:
+        conn.send(frames.error(*problem, client_id=frame.client_id))
+        return
+    conn.pending_turns += 1
+    hub_of(services).spawn_turn(_run_turn(conn, services, session, content, frame))
+
+
+async def _run_turn(conn: Connection, services: Services, session: ChatSession, content: str,
+                    frame: MessageFrame) -> None:
+    try:
+        await services.chat.handle_turn(session, content, [], channel="websocket", client_id=frame.client_id,
+                                        attachment_ids=frame.attachment_ids)
+    except DuplicateMessage as dup:
+        conn.send(frames.ack(dup.user_message, dup.attachments, duplicate=True))
+        if dup.reply is not None:
+            conn.send(frames.complete(dup.reply, dup.user_message.id))
+    except AppError as exc:
+        if exc.code != "agent_unavailable":  # that one was published to every socket already
+            conn.send(frames.error(exc.code, exc.detail, client_id=frame.client_id))
+            if exc.code == "session_closed":
+                conn.close(CLOSE_SESSION_CLOSED)
+    except Exception:
+        log.exception("realtime.turn.failed")
+        conn.send(frames.error("internal_error", "The message could not be processed", client_id=frame.client_id))
+    finally:
+        conn.pending_turns -= 1
+
+
+def hub_of(services: Services) -> Hub:
+    assert services.realtime is not None
+    return services.realtime

@@ -1,0 +1,45 @@
+"""Attachments uploaded ahead of a WebSocket message (`POST /chat/sessions/{id}/attachments`).
+
+They are validated exactly like REST message attachments, stored unattached (message_id NULL), and
+linked to the message whose `attachment_ids` name them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from app.chat.attachments import PendingAttachment, remove_files, write_files
+from app.chat.schemas import AttachmentInfo
+from app.config import Settings
+from app.db.engine import Database
+from app.db.models import Attachment, ChatSession
+from app.errors import Conflict
+from app.observability import metrics
+
+
+class UploadedAttachments(BaseModel):
+    attachments: list[AttachmentInfo]
+
+
+async def store_uploads(db: Database, settings: Settings, session: ChatSession,
+                        pending: list[PendingAttachment]) -> list[Attachment]:
+    """Write the files and their rows in one go: a failure leaves neither behind."""
+    written: list[Path] = write_files(pending, settings.attachments_dir / session.id.hex)
+    try:
+        async with db.transaction() as s:
+            current = await s.get(ChatSession, session.id)
+            if current is None or current.status != "active":
+                raise Conflict("Session is closed", code="session_closed")
+            rows = [Attachment(id=p.id, session_id=session.id, message_id=None, filename=p.filename,
+                               content_type=p.content_type, size_bytes=len(p.data), sha256=p.sha256,
+                               storage_path=str(path))
+                    for p, path in zip(pending, written, strict=True)]
+            s.add_all(rows)
+    except BaseException:
+        remove_files(written)
+        raise
+    for _ in rows:
+        metrics.ATTACHMENT_PROCESSING.labels(status="stored").inc()
+    return rows

@@ -1,0 +1,1 @@
+"""The customer chat widget, built from frontend/ and served by the API process."""

@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import type { HistoryMessage, MessageResponse, Source } from "../types/api";
+import { chatReducer, initialChatState } from "./chatReducer";
+import type { ChatEvent } from "./events";
+
+const source: Source = { id: "s1", content: "Click Forgot password", metadata: { source: "reset.md" }, distance: 0.2 };
+const run = (events: ChatEvent[], from = initialChatState) => events.reduce(chatReducer, from);
+const sent: ChatEvent = { type: "user_sent", clientId: "c1", content: "How do I reset?", attachments: [], at: "t0" };
+
+describe("chatReducer", () => {
+  it("streams a turn: ack, start, deltas, sources, complete", () => {
+    const s = run([sent,
+      { type: "ack", message_id: "u1", client_id: "c1" },
+      { type: "start", message_id: "a1" },
+      { type: "text", delta: "Go to " },
+      { type: "sources", sources: [source] },
+      { type: "text", delta: "sign-in [1]" }]);
+    expect(s.messages.map((m) => [m.id, m.role, m.status])).toEqual([["u1", "user", "sent"], ["a1", "assistant", "streaming"]]);
+    expect(s.messages[1]!.content).toBe("Go to sign-in [1]");
+    expect(s.assistantBusy).toBe(true);
+    const done = chatReducer(s, { type: "complete", message_id: "a1", content: "Go to sign-in [1].", sources: [source] });
+    expect(done.messages[1]).toMatchObject({ id: "a1", status: "done", content: "Go to sign-in [1].", sources: [source] });
+    expect(done.assistantBusy).toBe(false);
+  });
+
+  it("creates the streaming message on a delta that arrives without start", () => {
+    const s = run([sent, { type: "text", delta: "Hi" }]);
+    expect(s.messages[1]).toMatchObject({ role: "assistant", status: "streaming", content: "Hi" });
+  });
+
+  it("discards streamed text on degraded and keeps what follows", () => {
+    const s = run([sent, { type: "start", message_id: "a1" }, { type: "text", delta: "half an ans" },
+      { type: "degraded", reason: "model down" }, { type: "text", delta: "Fallback answer" }]);
+    expect(s.messages[1]).toMatchObject({ content: "Fallback answer", degraded: true });
+  });
+
+  it("shows a server error frame and marks the unsent message failed", () => {
+    const s = run([sent, { type: "error", code: "message_too_long", detail: "message is too long", client_id: "c1" }]);
+    expect(s.error).toEqual({ code: "message_too_long", detail: "message is too long" });
+    expect(s.messages[0]).toMatchObject({ status: "failed", error: "message is too long" });
+    expect(s.assistantBusy).toBe(false);
+  });
+
+  it("renders validation details of an error frame as text", () => {
+    const s = run([{ type: "error", code: "invalid_frame", detail: [{ msg: "Field required" }, { msg: "bad type" }] }]);
+    expect(s.error?.detail).toBe("Field required; bad type");
+  });
+
+  it("drops an empty streaming bubble when the turn fails", () => {
+    const s = run([sent, { type: "ack", message_id: "u1", client_id: "c1" }, { type: "start", message_id: "a1" },
+      { type: "error", code: "agent_unavailable", detail: "try again" }]);
+    expect(s.messages.map((m) => m.id)).toEqual(["u1"]);
+    expect(s.messages[0]!.status).toBe("sent");
+  });
+
+  it("records an escalation from its frame and from a REST reply", () => {
+    const s = run([{ type: "escalation", required: true, reason: "customer_request", ticket_id: "ESC-1", priority: "high" }]);
+    expect(s.escalation).toEqual({ ticket_id: "ESC-1", reason: "customer_request", priority: "high" });
+    const reply: MessageResponse = { message: "A person will help", sources: [], requires_escalation: true,
+      message_id: "a2", user_message_id: "u2", session_id: "s", created_at: "t", attachments: [],
+      escalation: { ticket_id: "ESC-2", reason: "frustration", priority: "normal" }, confidence: null, degraded: false };
+    const r = run([sent, { type: "http_reply", clientId: "c1", reply }]);
+    expect(r.escalation?.ticket_id).toBe("ESC-2");
+    expect(r.messages.map((m) => [m.id, m.status])).toEqual([["u2", "sent"], ["a2", "done"]]);
+  });
+
+  it("loads history and keeps a local message the server does not have yet", () => {
+    const history: HistoryMessage[] = [
+      { id: "u0", role: "user", content: "hi", sources: [], attachments: [], created_at: "t" },
+      { id: "a0", role: "assistant", content: "hello", sources: [source], attachments: [], created_at: "t" }];
+    const s = run([sent, { type: "history_loaded", messages: history }]);
+    expect(s.messages.map((m) => m.id)).toEqual(["u0", "a0", "c1"]);
+    expect(s.historyLoaded).toBe(true);
+  });
+
+  it("adds replayed messages once and replaces our unacknowledged copy", () => {
+    const replayed: HistoryMessage[] = [
+      { id: "u1", role: "user", content: "How do I reset?", sources: [], attachments: [], created_at: "t" },
+      { id: "a1", role: "assistant", content: "Like this", sources: [], attachments: [], created_at: "t" }];
+    const s = run([sent, { type: "replay", messages: replayed }, { type: "replay", messages: replayed }]);
+    expect(s.messages.map((m) => [m.id, m.status])).toEqual([["u1", "sent"], ["a1", "done"]]);
+  });
+
+  it("shows a message another tab sent, and ignores a duplicate ack of ours", () => {
+    const s = run([sent, { type: "ack", message_id: "u1", client_id: "c1" },
+      { type: "ack", message_id: "u1", client_id: "c1", duplicate: true },
+      { type: "ack", message_id: "u9", client_id: "other", content: "from tab 2" }]);
+    expect(s.messages.map((m) => [m.id, m.content])).toEqual([["u1", "How do I reset?"], ["u9", "from tab 2"]]);
+  });
+
+  it("does not duplicate a reply completed twice (resend after a drop)", () => {
+    const complete: ChatEvent = { type: "complete", message_id: "a1", content: "Done" };
+    const s = run([sent, { type: "start", message_id: "a1" }, complete, complete]);
+    expect(s.messages.filter((m) => m.id === "a1")).toHaveLength(1);
+  });
+
+  it("tracks the running tool and resets to a fresh conversation", () => {
+    const s = run([{ type: "tool", name: "rag_search", status: "started" }]);
+    expect(s.activeTool).toBe("rag_search");
+    expect(chatReducer(s, { type: "tool", name: "rag_search", status: "ok" }).activeTool).toBeUndefined();
+    const live = run([sent, { type: "connection", connection: { mode: "live" } }, { type: "reset" }]);
+    expect(live.messages).toEqual([]);
+    expect(live.connection.mode).toBe("live");
+  });
+});
