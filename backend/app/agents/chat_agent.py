@@ -160,6 +160,9 @@ def _missed_last_time(turn_input: TurnInput) -> bool:
     return bool(previous) and previous[-1].metadata.get("answered") is False
 
 
+SUMMARY_CHARS = 1000  # the escalation tool's schema refuses longer summaries
+
+
 def _summary(turn: Turn) -> str:
     asked = [h.content[:200] for h in turn.input.history if h.role == "user"][-3:]
     parts = [f"Customer wrote: {turn.input.text[:500]}"]
@@ -167,4 +170,4 @@ def _summary(turn: Turn) -> str:
         parts.append("Earlier: " + " | ".join(asked))
     if turn.memory.facts:
         parts.append("Known: " + ", ".join(f"{k}={v}" for k, v in turn.memory.facts.items()))
-    return "\n".join(parts)
+    return "\n".join(parts)[:SUMMARY_CHARS]

@@ -170,3 +170,18 @@ async def test_user_message_is_kept_when_the_agent_fails(app_client, new_session
     assert response.json()["code"] == "agent_unavailable"
     assert "model crashed" not in response.text
     assert await _count(app, Message, session.id) == 1
+
+
+async def test_a_long_message_asking_for_a_human_still_opens_a_ticket(app_client, new_session) -> None:
+    app, _ = app_client
+    session = await new_session()
+    story = "My order arrived late and the box was crushed. " * 60
+    for _ in range(2):  # earlier long messages go into the ticket's summary too
+        assert (await session.send(story)).status_code == 200
+    body = (await session.send(story + " I want to talk to a human agent now.")).json()
+    assert body["requires_escalation"] is True
+    assert body["escalation"]["ticket_id"] in body["message"]
+    async with app.state.services.db.sessionmaker() as db:
+        reasons = list(await db.scalars(select(Escalation.reason)
+                                        .where(Escalation.session_id == uuid.UUID(session.id))))
+    assert "customer_request" in reasons

@@ -23,7 +23,8 @@ async def test_a_turn_streams_ack_start_deltas_complete(server: LiveServer, sess
     assert start["reply_to"] == ack["message_id"] == complete["reply_to"]
     assert {f["message_id"] for f in frames[1:]} == {start["message_id"]}
     deltas = [f["delta"] for f in frames if f["type"] == "text"]
-    assert deltas and "".join(deltas).strip() == complete["content"]
+    # The answer streams block by block as it is composed, not as one frame at the end.
+    assert len(deltas) >= 3 and "".join(deltas).strip() == complete["content"]
     assert "password" in complete["content"].lower()
     # The sources frame arrives before the text that cites them, and the reply keeps them.
     assert kinds.index("sources") < kinds.index("text")

@@ -90,7 +90,11 @@ class LocalResponder:
                     chosen.append((hit, extra))
         turn.hits[:] = [hit for hit, _ in chosen]  # cite only what the answer quotes
         for number, (hit, content) in enumerate(chosen, start=1):
-            yield self._say(turn, ("" if number == 1 else "\n\n") + _passage_answer(hit, number, content))
+            answer = ("" if number == 1 else "\n\n") + _passage_answer(hit, number, content)
+            # Block by block (lead, each paragraph, step list...), as the reader would read it.
+            for piece in re.split(r"(?<=\n\n)", answer):
+                if piece:
+                    yield self._say(turn, piece)
 
     def _say(self, turn: Turn, text: str) -> TextDelta:
         turn.text_parts.append(text)
