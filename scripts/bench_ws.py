@@ -86,9 +86,12 @@ async def open_socket(ws_base: str, session: tuple[str, str]) -> ClientConnectio
     return ws
 
 
-async def run_turns(ws: ClientConnection, turns: int, offset: int) -> list[float]:
+async def run_turns(ws: ClientConnection, turns: int, offset: int, think: float) -> list[float]:
     firsts = []
+    await asyncio.sleep(think * (offset % 10) / 10)  # stagger the first questions like real arrivals
     for i in range(turns):
+        if i:
+            await asyncio.sleep(think)  # a customer reads the answer before asking again
         started = time.perf_counter()
         await ws.send(json.dumps({"type": "message", "content": QUESTIONS[(offset + i) % len(QUESTIONS)],
                                   "client_id": f"b{offset}-{i}"}))
@@ -125,7 +128,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             idle_sessions = await create_sessions(client, base, args.idle)
             active_sessions = await create_sessions(client, base, args.active)
             warm = await open_socket(ws_base, active_sessions[0])  # first turn loads lazy parts
-            await run_turns(warm, 2, 0)
+            await run_turns(warm, 2, 0, 0.0)
             await warm.close()
             before = rss_kib(process.pid)
             gate = asyncio.Semaphore(100)
@@ -142,11 +145,13 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             active = [await open_socket(ws_base, s) for s in active_sessions]
             sockets += active
             started = time.perf_counter()
-            results = await asyncio.gather(*(run_turns(ws, args.turns, n) for n, ws in enumerate(active)))
+            results = await asyncio.gather(*(run_turns(ws, args.turns, n, args.think)
+                                             for n, ws in enumerate(active)))
             elapsed = time.perf_counter() - started
             peak = rss_kib(process.pid)
         firsts = [x * 1000 for r in results for x in r]
-        return {"idle_sockets": args.idle, "active_sockets": args.active, "turns": len(firsts),
+        return {"idle_sockets": args.idle, "active_sockets": args.active, "think_seconds": args.think,
+                "turns": len(firsts),
                 "open_idle_seconds": round(open_seconds, 2),
                 "rss_before_mib": round(before / 1024, 1), "rss_idle_mib": round(after / 1024, 1),
                 "rss_peak_mib": round(peak / 1024, 1),
@@ -169,6 +174,9 @@ def main() -> None:
     parser.add_argument("--idle", type=int, default=1000)
     parser.add_argument("--active", type=int, default=50)
     parser.add_argument("--turns", type=int, default=10, help="questions per active socket")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="seconds an active customer waits after a reply before the next question "
+                             "(0: back to back, which measures saturation)")
     args = parser.parse_args()
     # Each socket is a file descriptor on both sides; the server inherits this limit.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -183,7 +191,8 @@ def main() -> None:
             ("first delta p50", f"{result['first_delta_p50_ms']} ms", ""),
             ("first delta p95", f"{result['first_delta_p95_ms']} ms", "< 150 ms"),
             ("completed turns per second", f"{result['turns_per_second']}", ""),
-            ("turns measured", f"{result['turns']} ({result['active_sockets']} active sockets)", "")]
+            ("turns measured", f"{result['turns']} ({result['active_sockets']} active sockets, "
+                               f"{result['think_seconds']} s think time)", "")]
     print(f"{'measure':32} {'value':28} goal")
     for name, value, goal in rows:
         print(f"{name:32} {value:28} {goal}")
