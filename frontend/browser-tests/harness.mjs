@@ -71,6 +71,7 @@ export async function startBackend() {
       ENVIRONMENT: "test", HEALTH_PROBE_INTERVAL_SECONDS: "0" },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  const exited = new Promise((resolve) => child.once("exit", resolve));  // made now: "exit" fires once
   child.stdout.on("data", (d) => logs.push(String(d)));
   child.stderr.on("data", (d) => logs.push(String(d)));
   try {
@@ -82,10 +83,10 @@ export async function startBackend() {
   return {
     baseUrl, logs,
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
+      // exitCode stays null when a signal ended the process, so ask both (a second stop() is a no-op).
+      if (child.exitCode === null && child.signalCode === null) {
         const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+        child.kill("SIGTERM");
         await exited;
         clearTimeout(timer);
       }
