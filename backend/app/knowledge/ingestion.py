@@ -83,6 +83,7 @@ class _Prepared:
     chunks: list[Chunk]
     updated_at: str
     fmt: str
+    replaces: bool = False  # an older version is stored and must go first
 
 
 class Ingestor:
@@ -100,10 +101,11 @@ class Ingestor:
         report = IngestReport()
         seen: set[str] = set()
         pending: list[_Prepared] = []
+        stored = self.store.document_hashes()  # one read instead of one per file
         for path in iter_documents(directory):
             rel = path.relative_to(directory).as_posix()
             seen.add(document_id(rel))
-            prepared = self._prepare_logged(path, rel, report)
+            prepared = self._prepare_logged(path, rel, report, stored)
             if prepared:
                 pending.append(prepared)
                 if sum(len(p.chunks) for p in pending) >= self.flush_chunks:
@@ -113,7 +115,7 @@ class Ingestor:
                 progress(path)
         self._write(pending, report)
         if prune:
-            for stale in self.store.document_ids() - seen:
+            for stale in set(stored) - seen:
                 self.store.delete_document(stale)
                 report.pruned += 1
         if report.documents or report.pruned:
@@ -123,7 +125,9 @@ class Ingestor:
     def ingest_file(self, path: Path, source: str) -> IngestReport:
         """One file (admin upload). A corrupt file raises CorruptDocument with the parser's reason."""
         report = IngestReport()
-        prepared = self._prepare(path, source, report)
+        doc_id = document_id(source)
+        known = self.store.document_hash(doc_id)
+        prepared = self._prepare(path, source, report, {doc_id: known} if known else {})
         if prepared:
             self._write([prepared], report)
             self.store.bump_version()
@@ -133,20 +137,23 @@ class Ingestor:
         self.store.delete_document(doc_id)
         self.store.bump_version()
 
-    def _prepare_logged(self, path: Path, source: str, report: IngestReport) -> _Prepared | None:
+    def _prepare_logged(self, path: Path, source: str, report: IngestReport,
+                        stored: dict[str, str]) -> _Prepared | None:
         try:
-            return self._prepare(path, source, report)
+            return self._prepare(path, source, report, stored)
         except Exception as exc:  # one bad file must not stop the batch
             report.failed[source] = f"{type(exc).__name__}: {exc}"[:300]
             metrics.KB_DOCUMENTS_INGESTED.labels(status="failed").inc()
             log.warning("kb.ingest.failed", extra={"source": source, "reason": report.failed[source]})
             return None
 
-    def _prepare(self, path: Path, source: str, report: IngestReport) -> _Prepared | None:
+    def _prepare(self, path: Path, source: str, report: IngestReport,
+                 stored: dict[str, str]) -> _Prepared | None:
+        """`stored` maps the doc ids already in the store to their content hash."""
         raw = path.read_bytes()
         content_hash = hashlib.sha256(raw).hexdigest()
         doc_id = document_id(source)
-        if self.store.document_hash(doc_id) == content_hash:
+        if stored.get(doc_id) == content_hash:
             report.skipped += 1
             metrics.KB_DOCUMENTS_INGESTED.labels(status="unchanged").inc()
             return None
@@ -160,7 +167,8 @@ class Ingestor:
             log.warning("kb.ingest.empty", extra={"source": source})
             return None
         updated_at = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
-        return _Prepared(doc_id, source, content_hash, chunks, updated_at, path.suffix.lower().lstrip("."))
+        return _Prepared(doc_id, source, content_hash, chunks, updated_at, path.suffix.lower().lstrip("."),
+                         replaces=doc_id in stored)
 
     def _write(self, docs: list[_Prepared], report: IngestReport) -> None:
         if not docs:
@@ -171,7 +179,8 @@ class Ingestor:
         unique = list(dict.fromkeys(heading_texts))  # sections split in several chunks share one heading
         by_heading = dict(zip(unique, self.embedder.encode(unique, batch_size=self.batch_size), strict=True))
         for doc in docs:
-            self.store.delete_document(doc.doc_id)  # a changed document is replaced whole
+            if doc.replaces:
+                self.store.delete_document(doc.doc_id)  # a changed document is replaced whole
         for start in range(0, len(flat), 1000):
             part = flat[start:start + 1000]
             self.store.upsert(

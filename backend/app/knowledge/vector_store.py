@@ -88,6 +88,11 @@ class VectorStore:
         metas = got.get("metadatas") or []
         return str(metas[0].get("content_hash")) if metas else None
 
+    def document_hashes(self) -> dict[str, str]:
+        """doc_id -> content hash of every stored document, in one round trip."""
+        got = self.collection.get(include=["metadatas"])
+        return {str(m["doc_id"]): str(m.get("content_hash")) for m in got.get("metadatas") or [] if m and "doc_id" in m}
+
     def all_chunks(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
         got = self.collection.get(include=["documents", "metadatas"])
         return (list(got["ids"]), [d or "" for d in got.get("documents") or []],
