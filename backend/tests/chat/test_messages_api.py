@@ -185,3 +185,10 @@ async def test_a_long_message_asking_for_a_human_still_opens_a_ticket(app_client
         reasons = list(await db.scalars(select(Escalation.reason)
                                         .where(Escalation.session_id == uuid.UUID(session.id))))
     assert "customer_request" in reasons
+
+
+async def test_a_broad_question_gets_the_sections_main_rule(new_session) -> None:
+    session = await new_session()
+    body = (await session.send("What is your return policy?")).json()
+    assert body["sources"][0]["metadata"]["source"] == "returns-policy.md"
+    assert "within 30 days" in body["message"]  # the section's lead, not only a side remark

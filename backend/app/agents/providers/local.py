@@ -16,7 +16,7 @@ from app.agents.events import AgentEvent, TextDelta
 from app.agents.turn import Turn
 from app.knowledge.search import SearchHit
 from app.tools.attachment_tool import FileText
-from app.tools.extractive import select
+from app.tools.extractive import blocks, select
 from app.tools.memory_facts import LABELS, recall_request
 
 _GREETING = re.compile(r"^\s*(?:hi|hello|hey|good (?:morning|afternoon|evening)|hiya|greetings)\b[\s!.,]*"
@@ -155,7 +155,13 @@ def _passage_text(hit: SearchHit, question: str, budget: int) -> str:
     content = hit.content.strip()
     if len(content) <= budget:
         return content
-    return "\n\n".join(select(content, question, max_chars=budget)) or content[:budget]
+    picked = select(content, question, max_chars=budget)
+    # A section's first block usually states its rule ("Items can be returned within 30 days...");
+    # keep it in front of the matching blocks so a broad question still gets the main answer.
+    lead = blocks(content)[0] if content else ""
+    if picked and lead and lead not in picked and len(lead) + sum(len(p) for p in picked) <= budget:
+        picked.insert(0, lead)
+    return "\n\n".join(picked) or content[:budget]
 
 
 def _passage_answer(hit: SearchHit, number: int, content: str) -> str:
