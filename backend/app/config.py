@@ -144,7 +144,7 @@ class Settings(BaseSettings):
     # Per-tool options as JSON, e.g. {"attachment": {"timeout_seconds": 20, "max_chars": 20000}}.
     tool_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
-    @field_validator("cors_origins", "allowed_attachment_types", "enabled_tools", mode="before")
+    @field_validator("cors_origins", "allowed_attachment_types", "enabled_tools", "api_keys", mode="before")
     @classmethod
     def _split_comma_list(cls, value: object) -> object:
         # Operators write `A,B,C` in .env; a JSON list is accepted too.

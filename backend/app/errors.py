@@ -93,6 +93,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        if any(e.get("type") == "json_invalid" for e in exc.errors()):
+            metrics.ERRORS.labels(type="malformed_json").inc()
+            return _json(400, "Request body is not valid JSON", "malformed_json")
         metrics.ERRORS.labels(type="validation_error").inc()
         # Keep the location and message of each problem; drop echoed input (it may be huge or secret).
         problems = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}

@@ -64,7 +64,8 @@ async def build_services(settings: Settings) -> Services:
         settings.chroma_collection, path=settings.chroma_path, host=settings.chroma_host,
         port=settings.chroma_port))
     readiness.vector_store_ready = True
-    if settings.kb_auto_ingest and settings.knowledge_base_dir.is_dir() and store.count() == 0:
+    if settings.kb_auto_ingest and settings.knowledge_base_dir.is_dir() \
+            and await anyio.to_thread.run_sync(store.count) == 0:
         report = await anyio.to_thread.run_sync(
             lambda: Ingestor(embedder, store).ingest_directory(settings.knowledge_base_dir))
         log.info("kb.ingest.completed", extra=report.as_dict())
@@ -103,7 +104,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         mark_process_dead()
         app.state.services = None
         if services.realtime is not None:
-            await stop_hub(services.realtime)  # running turns finish and store their replies first
+            await stop_hub(services.realtime)  # running turns get a grace period, then are cancelled
         if services.session_cleanup is not None:
             await services.session_cleanup.stop()
         if services.sessions is not None:

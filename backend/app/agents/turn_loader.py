@@ -26,6 +26,8 @@ async def load_turn_input(db: Database, session: ChatSession, text: str, user_me
     refs = tuple(AttachmentRef(id=a.id, filename=a.filename, content_type=a.content_type,
                                storage_path=a.storage_path, extracted_text=a.extracted_text,
                                message_id=a.message_id) for a in files)
-    return TurnInput(text=text, session_id=session.id, user_id=session.user_id, attachments=refs,
+    # A user id the customer typed in is only a label: memory crosses sessions only for a verified one.
+    return TurnInput(text=text, session_id=session.id, user_id=session.user_id if session.user_verified else None,
+                     attachments=refs,
                      new_attachment_ids=frozenset(a.id for a in new_attachments), history=history,
                      channel=channel)

@@ -22,12 +22,14 @@ from app.chat.schemas import (
     SessionCreated,
     SessionInfo,
 )
+from app.chat.validation import message_problem
 from app.db.models import Attachment, Message
 from app.deps import ActiveChatSessionDep, ChatSessionDep, ServicesDep
 from app.errors import AppError, Unprocessable, UnsupportedMediaType
 from app.observability import metrics
 from app.observability.context import bind_session
 from app.realtime.uploads import UploadedAttachments, store_uploads
+from app.security.api_keys import authorise, presented_key
 
 router = APIRouter(prefix="/chat", tags=["chat"])
 
@@ -53,9 +55,14 @@ _MESSAGE_BODY = {
 
 
 @router.post("/sessions", status_code=201, response_model=SessionCreated)
-async def create_session(services: ServicesDep, body: CreateSessionRequest | None = None) -> SessionCreated:
+async def create_session(request: Request, services: ServicesDep,
+                         body: CreateSessionRequest | None = None) -> SessionCreated:
+    """Open a conversation. Called with an integrator API key (scope `chat`), the `user_id` is trusted:
+    facts the customer gave in earlier sessions of that user are remembered. Without a key it is a label."""
     body = body or CreateSessionRequest()
-    session, token = await services.chat.create_session(body.user_id, body.metadata)
+    presented = presented_key(request)
+    verified = presented is not None and authorise(request.app.state.api_keys, presented, "chat") is not None
+    session, token = await services.chat.create_session(body.user_id, body.metadata, user_verified=verified)
     bind_session(session.id)
     return SessionCreated(session_id=session.id, thread_id=session.thread_id, session_token=token,
                           user_id=session.user_id, status=session.status, created_at=session.created_at)
@@ -80,7 +87,7 @@ async def close_session(session: ActiveChatSessionDep, services: ServicesDep) ->
 @router.get("/sessions/{session_id}/history", response_model=HistoryPage, responses=_AUTH_RESPONSES)
 async def get_history(session: ChatSessionDep, services: ServicesDep,
                       limit: int = Query(default=50, ge=1, le=500),
-                      offset: int = Query(default=0, ge=0)) -> HistoryPage:
+                      offset: int = Query(default=0, ge=0, le=2**31 - 1)) -> HistoryPage:
     messages, total = await services.chat.history(session.id, limit, offset)
     return HistoryPage(session_id=session.id, messages=[_history_item(m) for m in messages], total=total,
                        limit=limit, offset=offset, has_more=offset + len(messages) < total)
@@ -95,11 +102,9 @@ async def send_message(request: Request, session: ActiveChatSessionDep,
     text, uploads = await _read_message_request(request)
     settings = services.settings
     text = text.strip()
-    if not text:
-        raise Unprocessable("message must not be empty", code="message_empty")
-    if len(text) > settings.max_message_chars:
-        raise Unprocessable(f"message is longer than {settings.max_message_chars} characters",
-                            code="message_too_long")
+    problem = message_problem(text, settings)
+    if problem:
+        raise Unprocessable(problem[1], code=problem[0])
     pending: list[PendingAttachment] = await read_uploads(uploads, settings)
     turn = await services.chat.handle_turn(session, text, pending)
     reply = turn.reply

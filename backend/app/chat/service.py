@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -66,10 +67,12 @@ class ChatService:
         # Every frame of a turn (REST or WebSocket) goes here; main wires it to the realtime event bus.
         self.publish: Callable[[uuid.UUID, dict[str, Any]], None] = _no_publish
 
-    async def create_session(self, user_id: str | None, metadata: dict[str, Any]) -> tuple[ChatSession, str]:
+    async def create_session(self, user_id: str | None, metadata: dict[str, Any],
+                             user_verified: bool = False) -> tuple[ChatSession, str]:
         token = new_token()
         async with self.db.transaction() as db:
-            session = ChatSession(user_id=user_id, metadata_=metadata, token_hash=hash_token(token))
+            session = ChatSession(user_id=user_id, metadata_=metadata, token_hash=hash_token(token),
+                                  user_verified=user_verified and user_id is not None)
             db.add(session)
             await db.flush()
         if self.sessions is not None:
@@ -127,7 +130,8 @@ class ChatService:
                 return await self._turn(session, text, pending, channel, client_id, attachment_ids)
             async with self.sessions.turn(session):
                 result = await self._turn(session, text, pending, channel, client_id, attachment_ids)
-                await self.sessions.record_turn(session.id, text, result.reply.message)
+                # The stored question: a retried resend answers that one, whatever text the resend carried.
+                await self.sessions.record_turn(session.id, result.user_message.content, result.reply.message)
                 return result
 
     async def _turn(self, session: ChatSession, text: str, pending: list[PendingAttachment],
@@ -136,11 +140,18 @@ class ChatService:
         user_message, attachments, duplicate = await self._store_user_message(
             session, text, pending, client_id, attachment_ids)
         if duplicate:
-            raise DuplicateMessage(user_message, attachments, await self._reply_to(user_message))
-        metrics.CHAT_MESSAGES.labels(role="user", channel=channel).inc()
-        for _ in pending:
-            metrics.ATTACHMENT_PROCESSING.labels(status="stored").inc()
-        self.publish(session.id, frames.ack(user_message, attachments))
+            reply_row, moved_on = await self._reply_to(user_message)
+            if reply_row is not None or moved_on:
+                raise DuplicateMessage(user_message, attachments, reply_row)
+            # The question is the newest message and has no reply: its first turn failed (503
+            # agent_unavailable). The resend is the customer's retry, so answer the stored question now.
+            text = user_message.content
+            log.info("chat.turn.retried", extra={"channel": channel})
+        else:
+            metrics.CHAT_MESSAGES.labels(role="user", channel=channel).inc()
+            for _ in pending:
+                metrics.ATTACHMENT_PROCESSING.labels(status="stored").inc()
+        self.publish(session.id, frames.ack(user_message, attachments, duplicate=duplicate))
         reply_id = uuid.uuid4()  # known before the reply exists, so every frame of the turn can carry it
         self.publish(session.id, frames.start(reply_id, user_message.id))
 
@@ -175,7 +186,7 @@ class ChatService:
                                   client_id: str | None = None, attachment_ids: Sequence[uuid.UUID] = (),
                                   ) -> tuple[Message, list[Attachment], bool]:
         directory = self.settings.attachments_dir / session.id.hex
-        written: list[Path] = write_files(pending, directory) if pending else []
+        written: list[Path] = await anyio.to_thread.run_sync(write_files, pending, directory) if pending else []
         try:
             async def add(db: AsyncSession, seq: int) -> tuple[Message, list[Attachment], bool]:
                 current = await db.get(ChatSession, session.id)
@@ -212,11 +223,20 @@ class ChatService:
             remove_files(written)
             raise
 
-    async def _reply_to(self, user_message: Message) -> Message | None:
+    async def _reply_to(self, user_message: Message) -> tuple[Message | None, bool]:
+        """The stored reply to `user_message` (or None), and whether anything at all was stored after it.
+
+        An unanswered question followed by newer messages is not answered late: the reply would land
+        after the newer ones, out of order.
+        """
         async with self.db.sessionmaker() as db:
-            return await db.scalar(select(Message).where(
-                Message.session_id == user_message.session_id, Message.seq == user_message.seq + 1,
-                Message.role == "assistant"))
+            after = await db.scalar(select(Message).where(
+                Message.session_id == user_message.session_id, Message.seq > user_message.seq)
+                .order_by(Message.seq).limit(1))
+        if after is None:
+            return None, False
+        answered = after.seq == user_message.seq + 1 and after.role == "assistant"
+        return (after if answered else None), True
 
     async def _store_reply(self, session: ChatSession, text: str, reply: AgentReply,
                            message_id: uuid.UUID | None = None) -> Message:

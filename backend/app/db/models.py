@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, Uuid, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -24,6 +24,9 @@ class ChatSession(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     thread_id: Mapped[uuid.UUID] = mapped_column(Uuid, default=uuid.uuid4, unique=True)
     user_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    # True only when an integrator API key vouched for user_id at creation; only then do facts
+    # remembered in other sessions of that user_id flow into this one.
+    user_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Only a keyed hash of the bearer token is kept; the token itself is shown once at creation.
     token_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="active", index=True)

@@ -130,6 +130,7 @@ class Ingestor:
         prepared = self._prepare(path, source, report, {doc_id: known} if known else {})
         if prepared:
             self._write([prepared], report)
+        if report.documents or report.pruned:
             self.store.bump_version()
         return report
 
@@ -161,6 +162,9 @@ class Ingestor:
         fallback_title = path.stem.replace("-", " ").replace("_", " ").strip().capitalize()
         chunks = split_markdown(text, fallback_title)
         if not chunks:
+            if doc_id in stored:  # it had content before: its old chunks must not keep answering
+                self.store.delete_document(doc_id)
+                report.pruned += 1
             report.skipped += 1
             report.empty.append(source)
             metrics.KB_DOCUMENTS_INGESTED.labels(status="empty").inc()

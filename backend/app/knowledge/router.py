@@ -72,20 +72,21 @@ async def upload_documents(request: Request, _: AdminKey, services: ServicesDep)
         results.append({"filename": name, "doc_id": doc_id, "status": status, "chunks": report.chunks})
     if all(r["status"] == "failed" for r in results):
         raise Unprocessable(results, code="documents_unreadable")
-    return {"documents": results, "version": services.store.version()}
+    return {"documents": results, "version": await anyio.to_thread.run_sync(services.store.version)}
 
 
 @router.get("/documents", responses=_AUTH)
 async def list_documents(_: AdminKey, services: ServicesDep) -> dict[str, Any]:
     docs = await anyio.to_thread.run_sync(_admin(services).list_documents)
-    return {"documents": [d.as_dict() for d in docs], "total": len(docs), "version": services.store.version()}
+    version = await anyio.to_thread.run_sync(services.store.version)
+    return {"documents": [d.as_dict() for d in docs], "total": len(docs), "version": version}
 
 
 @router.delete("/documents/{doc_id}", responses={**_AUTH, 404: {}})
 async def delete_document(doc_id: str, _: AdminKey, services: ServicesDep) -> dict[str, Any]:
     if not await anyio.to_thread.run_sync(_admin(services).delete, doc_id):
         raise NotFound("Document not found", code="document_not_found")
-    return {"doc_id": doc_id, "status": "deleted", "version": services.store.version()}
+    return {"doc_id": doc_id, "status": "deleted", "version": await anyio.to_thread.run_sync(services.store.version)}
 
 
 @router.post("/search", responses=_AUTH)

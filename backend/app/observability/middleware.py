@@ -42,6 +42,7 @@ class RequestContextMiddleware:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                status_holder["started"] = 1
                 elapsed_ms = (time.perf_counter() - start) * 1000
                 extra = [(b"x-request-id", request_id.encode()),
                          (b"x-response-time-ms", f"{elapsed_ms:.1f}".encode())]
@@ -56,6 +57,15 @@ class RequestContextMiddleware:
             await self.app(scope, self._limited(receive), send_wrapper)
         except _BodyTooLarge:
             await self._reject_too_large(send, request_id, status_holder)
+        except Exception:
+            # Rendered here, not by the outermost error middleware, so that the 500 body, its headers
+            # and the log line still carry this request's id.
+            if "started" in status_holder:
+                raise
+            metrics.ERRORS.labels(type="internal").inc()
+            log.exception("request.failed")
+            await self._send_json(send, request_id, status_holder, 500,
+                                  error_body(500, "Internal server error", "internal_error"))
         finally:
             duration = time.perf_counter() - start
             route = _route_template(scope)
@@ -84,11 +94,17 @@ class RequestContextMiddleware:
         return wrapped
 
     async def _reject_too_large(self, send: Send, request_id: str, holder: dict[str, Any]) -> None:
-        holder["status"] = 413
         metrics.ERRORS.labels(type="payload_too_large").inc()
-        body = json.dumps(error_body(413, f"Request body exceeds {self.max_body_bytes} bytes",
-                                     "payload_too_large")).encode()
-        await send({"type": "http.response.start", "status": 413,
+        await self._send_json(send, request_id, holder, 413,
+                              error_body(413, f"Request body exceeds {self.max_body_bytes} bytes",
+                                         "payload_too_large"))
+
+    @staticmethod
+    async def _send_json(send: Send, request_id: str, holder: dict[str, Any], status: int,
+                         payload: dict[str, Any]) -> None:
+        holder["status"] = status
+        body = json.dumps(payload).encode()
+        await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode()),
                                 (b"x-request-id", request_id.encode()), (b"connection", b"close")]})

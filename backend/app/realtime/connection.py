@@ -161,14 +161,27 @@ class Hub:
                     conn.send({"type": "heartbeat"})
 
     async def close(self) -> None:
-        """Shutdown: close every socket with 1001 and let running turns finish (they store replies)."""
+        """Shutdown: close every socket with 1001 and let running turns finish (they store replies).
+
+        Turns still running after the grace period are cancelled and awaited: the database is disposed
+        right after this returns, and a turn writing to it then would fail half-way. Their questions are
+        stored already; a resend of the same client_id answers them after the restart.
+        """
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         for conn in list(self.connections):
             conn.close(CLOSE_SHUTDOWN)
-        if self.turns:
-            await asyncio.wait(set(self.turns), timeout=self.settings.session_lock_ttl_seconds)
+        if not self.turns:
+            return
+        _, pending = await asyncio.wait(set(self.turns), timeout=self.settings.session_lock_ttl_seconds)
+        if pending:
+            for task in pending:
+                task.cancel()
+            # return_exceptions: the CancelledError (or any late error) of a turn must not abort shutdown.
+            await asyncio.gather(*pending, return_exceptions=True)
+            log.warning("realtime.shutdown.turns_cancelled",
+                        extra={"cancelled": len(pending), "grace_seconds": self.settings.session_lock_ttl_seconds})
 
 
 async def start_hub(settings: Settings, chat: Any) -> Hub:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from app.chat.service import DuplicateMessage
+from app.chat.validation import message_problem
 from app.db.models import ChatSession, Message
 from app.errors import AppError
 from app.observability import metrics
@@ -193,14 +194,10 @@ async def _receive(conn: Connection, services: Services, session: ChatSession) -
 def _start_turn(conn: Connection, services: Services, session: ChatSession, frame: MessageFrame) -> None:
     settings = services.settings
     content = frame.content.strip()
-    problem = None
-    if not content:
-        problem = ("message_empty", "message must not be empty")
-    elif len(content) > settings.max_message_chars:
-        problem = ("message_too_long", f"message is longer than {settings.max_message_chars} characters")
-    elif len(frame.attachment_ids) > settings.max_attachments_per_message:
+    problem = message_problem(content, settings)
+    if problem is None and len(frame.attachment_ids) > settings.max_attachments_per_message:
         problem = ("too_many_attachments", f"At most {settings.max_attachments_per_message} attachments per message")
-    elif conn.pending_turns >= settings.ws_max_pending_turns:
+    if problem is None and conn.pending_turns >= settings.ws_max_pending_turns:
         problem = ("too_many_pending", f"At most {settings.ws_max_pending_turns} unfinished messages per socket")
     if problem is not None:
         conn.send(frames.error(*problem, client_id=frame.client_id))

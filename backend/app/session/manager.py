@@ -168,7 +168,8 @@ class SessionManager:
         return state
 
     def _shared_metadata(self, session: ChatSession) -> dict[str, Any]:
-        metadata = {"user_id": session.user_id, "thread_id": str(session.thread_id),
+        metadata = {"user_id": session.user_id, "user_verified": bool(session.user_verified),
+                    "thread_id": str(session.thread_id),
                     "metadata": session.metadata_ or {}, "created_at": _aware(session.created_at).isoformat()}
         if self.store.confidential:  # the token hash never goes to Redis in clear
             metadata["token_hash"] = session.token_hash
@@ -235,6 +236,7 @@ def _view(session_id: uuid.UUID, state: SessionState, ttl_seconds: float) -> Cha
     closed = shared.get("closed_at")
     return ChatSession(
         id=session_id, thread_id=uuid.UUID(shared["thread_id"]), user_id=shared.get("user_id"),
+        user_verified=bool(shared.get("user_verified", False)),
         token_hash=shared["token_hash"], status=state.status,
         # A deep copy: the state is shared by every reader of the L1 cache.
         metadata_=copy.deepcopy(dict(shared.get("metadata") or {})), created_at=created,

@@ -117,6 +117,7 @@ async def test_bad_input_gets_a_clear_4xx_and_writes_nothing(app_client, new_ses
          400, "malformed_json"),
         ("json wrong shape", dict(json={"message": ["a"]}), 422, "validation_error"),
         ("json not an object", dict(json=["hello"]), 422, "validation_error"),
+        ("nul character", dict(data={"message": "hello\x00there"}), 422, "message_invalid"),
         ("unsupported content type", dict(content=b"hi", headers={**h, "content-type": "text/plain"}),
          415, "unsupported_content_type"),
     ]
@@ -192,3 +193,39 @@ async def test_a_broad_question_gets_the_sections_main_rule(new_session) -> None
     body = (await session.send("What is your return policy?")).json()
     assert body["sources"][0]["metadata"]["source"] == "returns-policy.md"
     assert "within 30 days" in body["message"]  # the section's lead, not only a side remark
+
+
+async def test_facts_cross_sessions_only_for_a_user_id_an_integrator_vouched_for(data_dir: Path) -> None:
+    from tests.conftest import make_settings, running_app
+
+    key = "chat-integrator-key-0123456789"
+    async with running_app(make_settings(data_dir, api_keys=[f"{key}:chat"])) as (_, client):
+        async def talk(body: dict, message: str, headers: dict | None = None) -> dict:
+            created = (await client.post("/chat/sessions", json=body, headers=headers or {})).json()
+            auth = {"Authorization": f"Bearer {created['session_token']}"}
+            return (await client.post(f"/chat/sessions/{created['session_id']}/messages",
+                                      json={"message": message}, headers=auth)).json()
+
+        await talk({"user_id": "alice"}, "My email is alice.secret@example.com")
+        stranger = await talk({"user_id": "alice"}, "What is my email?")
+        assert "alice.secret@example.com" not in stranger["message"]  # a typed-in user_id is only a label
+
+        vouched = {"X-API-Key": key}
+        await talk({"user_id": "bob"}, "My email is bob@example.com", vouched)
+        same_user = await talk({"user_id": "bob"}, "What is my email?", vouched)
+        assert "bob@example.com" in same_user["message"]
+        wrong_key = await client.post("/chat/sessions", json={"user_id": "bob"}, headers={"X-API-Key": "x" * 20})
+        assert wrong_key.status_code == 401
+
+
+async def test_uploads_waiting_for_a_message_are_capped_per_session(client, new_session) -> None:
+    from app.realtime.uploads import MAX_UNSENT_UPLOADS
+
+    session = await new_session()
+    url = f"/chat/sessions/{session.id}/attachments"
+    for i in range(MAX_UNSENT_UPLOADS // 5):
+        files = [("attachments", (f"f{i}-{j}.txt", b"x", "text/plain")) for j in range(5)]
+        assert (await client.post(url, files=files, headers=session.headers)).status_code == 201
+    refused = await client.post(url, files=[("attachments", ("one-more.txt", b"x", "text/plain"))],
+                                headers=session.headers)
+    assert refused.status_code == 429 and refused.json()["code"] == "too_many_unsent_uploads"

@@ -29,8 +29,12 @@ async def test_create_session_rejects_bad_shapes(client: httpx.AsyncClient) -> N
         assert response.status_code == 422, body
         assert response.json()["code"] == "validation_error"
     response = await client.post("/chat/sessions", content=b"{not json", headers={"content-type": "application/json"})
-    assert response.status_code == 422
+    assert response.status_code == 400 and response.json()["code"] == "malformed_json"
     assert response.json()["request_id"]
+    too_big = await client.post("/chat/sessions", json={"metadata": {"blob": "x" * 9000}})
+    assert too_big.status_code == 422 and "8192 bytes" in str(too_big.json()["detail"])
+    too_deep = await client.post("/chat/sessions", json={"metadata": {"a": {"b": {"c": {"d": {"e": 1}}}}}})
+    assert too_deep.status_code == 422
 
 
 async def test_get_session_needs_its_token(client: httpx.AsyncClient, new_session) -> None:
@@ -85,3 +89,10 @@ async def test_closed_session_refuses_messages_but_keeps_history(client: httpx.A
     assert history.status_code == 200
     assert [m["content"] for m in history.json()["messages"]][0] == "hello"
     assert history.json()["total"] == 2
+
+
+async def test_history_offset_out_of_range_is_a_422(client: httpx.AsyncClient, new_session) -> None:
+    session = await new_session()
+    response = await client.get(f"/chat/sessions/{session.id}/history?offset=99999999999999999999",
+                                headers=session.headers)
+    assert response.status_code == 422

@@ -44,9 +44,10 @@ async def test_unhandled_error_is_json_without_a_trace(app_client) -> None:
         raise RuntimeError("secret internals at /etc/passwd")
 
     app.add_api_route("/boom-test", boom)
-    response = await client.get("/boom-test")
+    response = await client.get("/boom-test", headers={"X-Request-ID": "boom-1"})
     assert response.status_code == 500
-    assert response.json()["code"] == "internal_error"
+    assert response.json() == {"detail": "Internal server error", "code": "internal_error", "request_id": "boom-1"}
+    assert response.headers["x-request-id"] == "boom-1"
     assert "secret internals" not in response.text and "Traceback" not in response.text
 
 

@@ -97,7 +97,7 @@ async def test_bad_uploads(admin_client: httpx.AsyncClient, tmp_path: Path) -> N
 
 
 async def test_answers_use_new_documents_at_once(admin_client: httpx.AsyncClient, tmp_path: Path) -> None:
-    session = (await admin_client.post("/chat/sessions", json={})).json()
+    session = (await admin_client.post("/chat/sessions", json={}, headers={"X-API-Key": ""})).json()
     headers = {"Authorization": f"Bearer {session['session_token']}", "X-API-Key": ""}
     url = f"/chat/sessions/{session['session_id']}/messages"
     before = (await admin_client.post(url, json={"message": "how long does ski tuning take?"}, headers=headers)).json()

@@ -60,6 +60,11 @@ def test_ingestion_is_idempotent_replaces_changes_and_prunes(docs: Path, tmp_pat
     top = kb.search("how much does ski waxing cost", k=1)[0]
     assert "2 hours for 35 dollars" in top.content
 
+    (docs / "ski-wax.md").write_text("   \n")  # emptied: its old answer must go, not linger
+    emptied = ingestor.ingest_directory(docs)
+    assert "ski-wax.md" in emptied.empty and emptied.pruned == 1
+    assert all(h.metadata["source"] != "ski-wax.md" for h in kb.search("how much does ski waxing cost", k=10))
+
     (docs / "tent-repair.txt").unlink()
     pruned = ingestor.ingest_directory(docs, prune=True)
     assert pruned.pruned == 1

@@ -9,7 +9,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create Session */
+        /**
+         * Create Session
+         * @description Open a conversation. Called with an integrator API key (scope `chat`), the `user_id` is trusted:
+         *     facts the customer gave in earlier sessions of that user are remembered. Without a key it is a label.
+         */
         post: operations["create_session_chat_sessions_post"];
         delete?: never;
         options?: never;
@@ -255,7 +259,10 @@ export interface components {
         CreateSessionRequest: {
             /** User Id */
             user_id?: string | null;
-            /** Metadata */
+            /**
+             * Metadata
+             * @description At most 8192 bytes of JSON, 4 levels deep
+             */
             metadata?: {
                 [key: string]: unknown;
             };
