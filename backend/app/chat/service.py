@@ -25,7 +25,7 @@ from app.chat.attachments import PendingAttachment, remove_files, write_files
 from app.config import Settings
 from app.db.engine import Database
 from app.db.models import Attachment, ChatSession, Escalation, Message, utcnow
-from app.errors import Conflict, ServiceUnavailable, Unprocessable
+from app.errors import AppError, Conflict, ServiceUnavailable, Unprocessable
 from app.observability import metrics
 from app.realtime import frames
 from app.security.session_tokens import hash_token, new_token
@@ -64,6 +64,7 @@ class ChatService:
         self.settings = settings
         # Turns on one session run one at a time in this process, so replies follow their questions.
         self._locks: weakref.WeakValueDictionary[uuid.UUID, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._queued: dict[uuid.UUID, int] = {}  # turns waiting or running per session, in this process
         # Every frame of a turn (REST or WebSocket) goes here; main wires it to the realtime event bus.
         self.publish: Callable[[uuid.UUID, dict[str, Any]], None] = _no_publish
 
@@ -125,6 +126,22 @@ class ChatService:
         if lock is None:
             lock = asyncio.Lock()
             self._locks[session.id] = lock
+        queued = self._queued.get(session.id, 0)
+        if queued >= self.settings.max_queued_turns_per_session:
+            # Each waiting turn holds its request (and attachments) in memory: refuse before storing anything.
+            raise AppError(f"{queued} messages of this conversation are still being answered; retry shortly",
+                           code="session_busy", status_code=429)
+        self._queued[session.id] = queued + 1
+        try:
+            return await self._locked_turn(lock, session, text, pending, channel, client_id, attachment_ids)
+        finally:
+            self._queued[session.id] -= 1
+            if not self._queued[session.id]:
+                del self._queued[session.id]
+
+    async def _locked_turn(self, lock: asyncio.Lock, session: ChatSession, text: str,
+                           pending: list[PendingAttachment], channel: str, client_id: str | None,
+                           attachment_ids: Sequence[uuid.UUID]) -> TurnResult:
         async with lock:
             if self.sessions is None:
                 return await self._turn(session, text, pending, channel, client_id, attachment_ids)

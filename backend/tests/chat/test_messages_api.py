@@ -229,3 +229,35 @@ async def test_uploads_waiting_for_a_message_are_capped_per_session(client, new_
     refused = await client.post(url, files=[("attachments", ("one-more.txt", b"x", "text/plain"))],
                                 headers=session.headers)
     assert refused.status_code == 429 and refused.json()["code"] == "too_many_unsent_uploads"
+
+
+async def test_a_flood_of_messages_on_one_session_is_refused_not_queued(data_dir: Path) -> None:
+    import asyncio
+
+    from tests.conftest import make_settings, running_app
+
+    async with running_app(make_settings(data_dir, max_queued_turns_per_session=2)) as (app, client):
+        created = (await client.post("/chat/sessions", json={})).json()
+        headers = {"Authorization": f"Bearer {created['session_token']}"}
+        agent = app.state.services.chat.agent
+        release = asyncio.Event()
+        original = agent.stream
+
+        async def slow_stream(*args, **kwargs):
+            await release.wait()
+            async for event in original(*args, **kwargs):
+                yield event
+
+        agent.stream = slow_stream
+        url = f"/chat/sessions/{created['session_id']}/messages"
+        sends = [asyncio.create_task(client.post(url, json={"message": f"question {i}"}, headers=headers))
+                 for i in range(5)]
+        pending = set(sends)
+        async with asyncio.timeout(30):  # three refused at once while two are held by the slow agent
+            while len(pending) > 2:
+                _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        release.set()
+        statuses = sorted(r.status_code for r in await asyncio.gather(*sends))
+        agent.stream = original
+        assert statuses == [200, 200, 429, 429, 429]
+        assert await _count(app, Message, created["session_id"]) == 4  # the refused ones wrote nothing
