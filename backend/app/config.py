@@ -101,7 +101,7 @@ class Settings(BaseSettings):
     )
     history_page_size: int = Field(default=50, ge=1, le=500)
     # Messages of one conversation waiting for (or in) a turn in one process; more get 429 session_busy.
-    max_queued_turns_per_session: int = Field(default=8, ge=1)
+    max_queued_turns_per_session: int = Field(default=32, ge=1)
 
     # --- real-time chat over WebSocket (app/realtime, protocol in docs/api.md) -----------------
     # auto: Redis pub/sub when REDIS_URL is set (frames reach sockets on every instance), else in-process.
