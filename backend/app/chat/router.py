@@ -176,6 +176,8 @@ def _attachment_info(a: Attachment) -> AttachmentInfo:
 
 
 def _history_item(m: Message) -> HistoryMessage:
+    escalation = (m.metadata_ or {}).get("escalation") if m.role == "assistant" else None
     return HistoryMessage(id=m.id, role=m.role, content=m.content, sources=m.sources,  # type: ignore[arg-type]
-                          attachments=[_attachment_info(a) for a in m.attachments], created_at=m.created_at)
+                          attachments=[_attachment_info(a) for a in m.attachments], created_at=m.created_at,
+                          escalation=EscalationInfo(**escalation) if escalation else None)
 

@@ -114,6 +114,8 @@ class HistoryMessage(BaseModel):
     sources: list[Source]
     attachments: list[AttachmentInfo]
     created_at: datetime
+    # On an assistant reply that handed the conversation to a human.
+    escalation: EscalationInfo | None = None
 
 
 class HistoryPage(BaseModel):

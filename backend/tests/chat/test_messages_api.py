@@ -55,6 +55,9 @@ async def test_explicit_request_for_a_human_escalates_and_is_recorded(app_client
     assert body["requires_escalation"] is True
     assert body["escalation"]["ticket_id"] in body["message"]
     assert await _count(app, Escalation, session.id) == 1
+    history = (await session.client.get(f"/chat/sessions/{session.id}/history", headers=session.headers)).json()
+    assert history["messages"][1]["escalation"] == body["escalation"]  # a reload can show the notice again
+    assert history["messages"][0]["escalation"] is None
     calm = (await session.send("How do I track my order?")).json()
     assert calm["requires_escalation"] is False
 

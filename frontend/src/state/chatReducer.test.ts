@@ -73,6 +73,15 @@ describe("chatReducer", () => {
     expect(s.historyLoaded).toBe(true);
   });
 
+  it("restores a handover notice from the server's history", () => {
+    const history: HistoryMessage[] = [
+      { id: "u0", role: "user", content: "a person please", sources: [], attachments: [], created_at: "t" },
+      { id: "a0", role: "assistant", content: "Connecting you", sources: [], attachments: [], created_at: "t",
+        escalation: { ticket_id: "ESC-7", reason: "customer_request", priority: "normal" } }];
+    expect(run([{ type: "history_loaded", messages: history }]).escalation?.ticket_id).toBe("ESC-7");
+    expect(run([{ type: "history_loaded", messages: [] }]).escalation).toBeUndefined();
+  });
+
   it("adds replayed messages once and replaces our unacknowledged copy", () => {
     const replayed: HistoryMessage[] = [
       { id: "u1", role: "user", content: "How do I reset?", sources: [], attachments: [], created_at: "t" },

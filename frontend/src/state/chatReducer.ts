@@ -50,7 +50,10 @@ export function chatReducer(state: ChatState, event: ChatEvent): ChatState {
       const ids = new Set(server.map((m) => m.id));
       const local = state.messages.filter((m) => !ids.has(m.id) && (m.status === "sending" || m.status === "failed"
         || m.status === "streaming"));
-      return { ...state, messages: [...server, ...local], historyLoaded: true };
+      // The server records handovers on the reply, so the notice survives a reload on any device.
+      const handedOver = [...event.messages].reverse().find((m) => m.escalation)?.escalation;
+      return { ...state, messages: [...server, ...local], historyLoaded: true,
+        escalation: handedOver ?? state.escalation };
     }
     case "user_sent":
       return { ...state, assistantBusy: true, error: undefined, messages: [...state.messages, {

@@ -304,6 +304,7 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            escalation?: components["schemas"]["EscalationInfo"] | null;
         };
         /** HistoryPage */
         HistoryPage: {
