@@ -98,9 +98,6 @@ class VectorStore:
         return (list(got["ids"]), [d or "" for d in got.get("documents") or []],
                 [dict(m or {}) for m in got.get("metadatas") or []])
 
-    def document_ids(self) -> set[str]:
-        return {str(m["doc_id"]) for m in self.all_chunks()[2] if "doc_id" in m}
-
     def query(self, embedding: list[float], n_results: int, *, headings: bool = False) -> list[StoredChunk]:
         collection = self.headings if headings else self.collection
         n = min(n_results, self.count())

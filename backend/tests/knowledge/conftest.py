@@ -17,13 +17,7 @@ from app.knowledge.embeddings import load_embedder
 from app.knowledge.ingestion import Ingestor
 from app.knowledge.search import KnowledgeBase
 from app.knowledge.vector_store import VectorStore
-from tests.conftest import SAMPLE_KB
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.conftest import SAMPLE_KB, free_port
 
 
 @pytest.fixture(scope="session")

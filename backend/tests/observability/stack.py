@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -18,17 +17,12 @@ import yaml
 
 from app.config import REPO_ROOT
 from tests.agents.openai_server import FakeOpenAI
+from tests.conftest import free_port
 from tests.observability.monitoring_files import ALERT_RULE_FILES, PROMETHEUS_DIR, binary
 
 BACKEND_DIR = REPO_ROOT / "backend"
 # A few help-center articles: ingestion at start stays quick and its metrics are real.
 KB_SAMPLE = ["account-password-reset.md", "returns-policy.md", "shipping-options-and-costs.md"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait(check: Any, process: subprocess.Popen[bytes], what: str, log: Path, timeout: float) -> None:

@@ -21,25 +21,25 @@ from app.session.encryption import PayloadCodec
 from app.session.memory_store import InMemorySessionStore
 from app.session.models import SessionStore
 from app.session.redis_store import RedisSessionStore, connect
-from tests.conftest import TEST_DATABASE_URL, service_missing
+from tests.conftest import TEST_DATABASE_URL, free_port, service_missing
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-async def redis_client() -> AsyncIterator[Redis]:
+async def reachable_redis() -> Redis:
+    """A client on the test Redis; skips (or fails under CI=true) when nothing answers there."""
     client = connect(TEST_REDIS_URL, 1.0)
     try:
         await client.ping()
     except Exception as exc:
         await client.aclose()
         service_missing("redis", f"{TEST_REDIS_URL}: {type(exc).__name__}")
+    return client
+
+
+@pytest.fixture
+async def redis_client() -> AsyncIterator[Redis]:
+    client = await reachable_redis()
     yield client
     await client.aclose()
 
@@ -68,12 +68,7 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[SessionStore]:
     if request.param == "memory":
         yield InMemorySessionStore(default_ttl_seconds=60)
         return
-    client = connect(TEST_REDIS_URL, 1.0)
-    try:
-        await client.ping()
-    except Exception as exc:
-        await client.aclose()
-        service_missing("redis", f"{TEST_REDIS_URL}: {type(exc).__name__}")
+    client = await reachable_redis()
     prefix_value = f"test:{uuid.uuid4().hex[:10]}:"
     redis = await redis_store(prefix_value, PayloadCodec([Fernet.generate_key().decode()]))
     yield redis

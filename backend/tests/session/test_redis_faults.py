@@ -12,8 +12,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from app.session.redis_store import RedisSessionStore
-from tests.conftest import make_settings, running_app
-from tests.session.conftest import RedisServer, free_port
+from tests.conftest import free_port, make_settings, running_app
+from tests.session.conftest import RedisServer
 
 
 class Collect(logging.Handler):

@@ -21,7 +21,8 @@ from redis.asyncio import Redis
 
 from app.config import REPO_ROOT, Settings
 from app.db import migrate
-from tests.session.conftest import TEST_REDIS_URL, free_port, fresh_postgres_database
+from tests.conftest import free_port
+from tests.session.conftest import TEST_REDIS_URL, fresh_postgres_database
 
 BACKEND = REPO_ROOT / "backend"
 KB_TEXT = """# Resetting your password
