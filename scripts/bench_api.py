@@ -33,6 +33,7 @@ QUESTIONS = [
 
 def start(data_dir: Path, port: int) -> tuple[subprocess.Popen[bytes], float]:
     env = {**os.environ, "DATA_DIR": str(data_dir), "PORT": str(port), "LOG_LEVEL": "WARNING",
+           "RATE_LIMITS_ENABLED": "false",
            "HF_HUB_OFFLINE": "1"}
     began = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT / "backend", env=env,

@@ -117,6 +117,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     base, ws_base = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws"
     workdir = Path(tempfile.mkdtemp(prefix="bench-ws-"))
     env = {**os.environ, "ENVIRONMENT": "test", "PORT": str(port), "HOST": "127.0.0.1", "DATA_DIR": str(workdir),
+           "RATE_LIMITS_ENABLED": "false",
            "LOG_LEVEL": "WARNING", "REDIS_URL": "", "SESSION_STORE": "memory", "LLM_PROVIDER": "local",
            "WS_IDLE_TIMEOUT_SECONDS": "600", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     log = (workdir / "server.log").open("wb")

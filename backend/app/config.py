@@ -103,6 +103,19 @@ class Settings(BaseSettings):
     # Messages of one conversation waiting for (or in) a turn in one process; more get 429 session_busy.
     max_queued_turns_per_session: int = Field(default=32, ge=1)
 
+    # --- rate limits (app/security/rate_limit.py), `N/second|minute|hour`, per client address ------
+    # Load tests and benchmarks turn them off. Routes limited per session count session + token too.
+    rate_limits_enabled: bool = True
+    # auto: Redis when REDIS_URL is set (shared by every instance), else in-process counters.
+    rate_limit_storage: Literal["auto", "memory", "redis"] = "auto"
+    rate_limit_session_create: str = "5/minute"
+    rate_limit_messages: str = "30/minute"
+    rate_limit_uploads: str = "20/minute"
+    rate_limit_session_reads: str = "120/minute"
+    rate_limit_health: str = "60/minute"
+    rate_limit_knowledge_search: str = "30/minute"
+    rate_limit_ws_connect: str = "20/minute"
+
     # --- real-time chat over WebSocket (app/realtime, protocol in docs/api.md) -----------------
     # auto: Redis pub/sub when REDIS_URL is set (frames reach sockets on every instance), else in-process.
     realtime_bus: Literal["auto", "memory", "redis"] = "auto"
@@ -157,6 +170,16 @@ class Settings(BaseSettings):
 
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("rate_limit_session_create", "rate_limit_messages", "rate_limit_uploads",
+                     "rate_limit_session_reads", "rate_limit_health", "rate_limit_knowledge_search",
+                     "rate_limit_ws_connect")
+    @classmethod
+    def _valid_rate_limit(cls, value: str) -> str:
+        from limits import parse
+
+        parse(value)  # fails fast on a typo such as `30/minit`
         return value
 
     @model_validator(mode="after")

@@ -38,6 +38,7 @@ from app.observability.tracing import telemetry_config
 from app.realtime.connection import start_hub, stop_hub
 from app.realtime.router import router as realtime_router
 from app.security.api_keys import parse_api_keys
+from app.security.rate_limit import RateLimitMiddleware
 from app.session.cleanup import SessionCleanup
 from app.session.manager import build_session_manager
 from app.state import Readiness, Services
@@ -124,6 +125,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.services = None
     app.state.api_keys = parse_api_keys(settings.api_keys)  # a malformed key fails here, at start
     install_error_handlers(app)
+    # Inside CORS (a browser can read the 429) and inside the request context (it carries the request id).
+    app.add_middleware(RateLimitMiddleware, settings=settings)
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
                        allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
                        allow_headers=["Authorization", "Content-Type", "X-Session-Token", "X-Request-ID"],

@@ -26,6 +26,8 @@ SESSIONS_CREATED = Counter("chat_sessions_created_total", "Chat sessions created
 KB_DOCUMENTS_INGESTED = Counter("kb_ingest_documents_total", "Documents seen by ingestion", ["status"])
 KB_CHUNKS_INGESTED = Counter("kb_ingest_chunks_total", "Chunks written to the vector store")
 
+RATE_LIMIT_REJECTIONS = Counter("rate_limit_rejections_total", "Requests refused with 429 by the rate limiter",
+                                ["route", "kind"])
 HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
 HTTP_REQUEST_DURATION = Histogram(
     "http_request_duration_seconds", "HTTP request duration", ["method", "route"],
