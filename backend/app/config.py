@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # A session idle this long expires and is closed.
     session_ttl_seconds: int = Field(default=86400, ge=1)
     session_history_window: int = Field(default=20, ge=1, le=500)
+    # A session that never got a message expires (and its row is deleted) after this long: the widget
+    # opens one on every first visit, so these would otherwise pile up for SESSION_TTL_SECONDS.
+    session_unused_ttl_seconds: int = Field(default=1800, ge=1)
     session_l1_ttl_seconds: float = Field(default=5.0, ge=0)
     # Lock on a session while a turn runs (renewed while it runs); how long a second message waits for it.
     session_lock_ttl_seconds: float = Field(default=15.0, gt=0)
@@ -99,6 +102,16 @@ class Settings(BaseSettings):
         default_factory=lambda: [".pdf", ".docx", ".xlsx", ".pptx", ".txt", ".md", ".csv", ".html",
                                  ".json", ".png", ".jpg", ".jpeg", ".gif", ".webp"]
     )
+    # Attachment quotas (app/files/quota.py): bytes stored per session, accepted per client address in an
+    # hour (413), stored in total and free space kept on the volume (507).
+    attachment_quota_session_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+    attachment_quota_client_bytes_per_hour: int = Field(default=200 * 1024 * 1024, ge=1)
+    attachment_quota_total_bytes: int = Field(default=20 * 1024 * 1024 * 1024, ge=1)
+    attachment_min_free_bytes: int = Field(default=1024 * 1024 * 1024, ge=0)
+    # Uploads no message referenced after this long are deleted; attachments older than the retention
+    # are deleted with their rows (0 keeps them). The sweep runs every SESSION_CLEANUP_INTERVAL_SECONDS.
+    attachment_unsent_ttl_seconds: int = Field(default=3600, ge=1)
+    attachment_retention_days: int = Field(default=90, ge=0)
     history_page_size: int = Field(default=50, ge=1, le=500)
     # Messages of one conversation waiting for (or in) a turn in one process; more get 429 session_busy.
     max_queued_turns_per_session: int = Field(default=32, ge=1)

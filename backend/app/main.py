@@ -23,6 +23,7 @@ from app.db import migrate
 from app.db.engine import Database
 from app.db.models import ChatSession
 from app.errors import install_error_handlers
+from app.files.sweeper import AttachmentSweeper
 from app.health.router import router as health_router
 from app.knowledge.embeddings import load_embedder
 from app.knowledge.ingestion import Ingestor
@@ -38,7 +39,7 @@ from app.observability.tracing import telemetry_config
 from app.realtime.connection import start_hub, stop_hub
 from app.realtime.router import router as realtime_router
 from app.security.api_keys import parse_api_keys
-from app.security.rate_limit import RateLimitMiddleware
+from app.security.rate_limit import RateLimitMiddleware, build_storage
 from app.session.cleanup import SessionCleanup
 from app.session.manager import build_session_manager
 from app.state import Readiness, Services
@@ -94,6 +95,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services.session_cleanup = SessionCleanup(services.sessions, settings.session_cleanup_interval_seconds)
         services.session_cleanup.start()
     services.realtime = await start_hub(settings, services.chat)
+    attachment_sweeper = AttachmentSweeper(services.db, settings, settings.session_cleanup_interval_seconds)
+    attachment_sweeper.start()
     log.info("app.started", extra={"environment": settings.environment,
                                    "startup_seconds": services.readiness.startup_seconds,
                                    "database": services.db.engine.dialect.name,
@@ -108,6 +111,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await stop_hub(services.realtime)  # running turns get a grace period, then are cancelled
         if services.session_cleanup is not None:
             await services.session_cleanup.stop()
+        await attachment_sweeper.stop()
         if services.sessions is not None:
             await services.sessions.close()
         await services.agent.close()
@@ -126,7 +130,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.api_keys = parse_api_keys(settings.api_keys)  # a malformed key fails here, at start
     install_error_handlers(app)
     # Inside CORS (a browser can read the 429) and inside the request context (it carries the request id).
-    app.add_middleware(RateLimitMiddleware, settings=settings)
+    # One counter store for rate limits and upload byte quotas (Redis when configured: shared by instances).
+    app.state.limits_storage = build_storage(settings)
+    app.add_middleware(RateLimitMiddleware, settings=settings, storage=app.state.limits_storage)
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
                        allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
                        allow_headers=["Authorization", "Content-Type", "X-Session-Token", "X-Request-ID"],

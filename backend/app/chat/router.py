@@ -26,6 +26,7 @@ from app.chat.validation import message_problem
 from app.db.models import Attachment, Message
 from app.deps import ActiveChatSessionDep, ChatSessionDep, ServicesDep
 from app.errors import AppError, Unprocessable, UnsupportedMediaType
+from app.files.quota import check_attachment_quota
 from app.observability import metrics
 from app.observability.context import bind_session
 from app.realtime.uploads import UploadedAttachments, store_uploads
@@ -106,6 +107,7 @@ async def send_message(request: Request, session: ActiveChatSessionDep,
     if problem:
         raise Unprocessable(problem[1], code=problem[0])
     pending: list[PendingAttachment] = await read_uploads(uploads, settings)
+    await check_attachment_quota(request, services.db, settings, session.id, pending)
     turn = await services.chat.handle_turn(session, text, pending)
     reply = turn.reply
     escalation = None
@@ -138,6 +140,7 @@ async def upload_attachments(request: Request, session: ActiveChatSessionDep,
     if not uploads:
         raise Unprocessable([{"loc": ["body", "attachments"], "msg": "Field required", "type": "missing"}])
     pending = await read_uploads(uploads, services.settings)
+    await check_attachment_quota(request, services.db, services.settings, session.id, pending)
     rows = await store_uploads(services.db, services.settings, session, pending)
     return UploadedAttachments(attachments=[_attachment_info(a) for a in rows])
 

@@ -75,14 +75,13 @@ def build_storage(settings: Settings) -> Storage:
 class RateLimitMiddleware:
     """429 `rate_limited` with Retry-After once a client or session is over its allowance."""
 
-    def __init__(self, app: ASGIApp, settings: Settings, storage: Storage | None = None) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, storage: Storage) -> None:
         self.app = app
         self.enabled = settings.rate_limits_enabled
         rules = rules_from(settings) if self.enabled else {}
         # Matched on the templates themselves: routing has not run yet, and nothing else is needed.
         self._patterns = {key: (compile_path(key[1])[0], rule) for key, rule in rules.items()}
-        self.storage = storage or (build_storage(settings) if self.enabled else None)
-        self.limiter = MovingWindowRateLimiter(self.storage) if self.storage is not None else None
+        self.limiter = MovingWindowRateLimiter(storage)
         self._store_failed_at = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -112,7 +111,6 @@ class RateLimitMiddleware:
 
     async def _over_limit(self, scope: Scope, rule: Rule, session_id: str | None) -> int | None:
         """Seconds until the next request is allowed, or None when this one may go through."""
-        assert self.limiter is not None
         client = scope.get("client")
         keys = [("ip", client[0] if client else "unknown")]
         if rule.per_session and session_id is not None:
