@@ -112,6 +112,13 @@ class Settings(BaseSettings):
     # are deleted with their rows (0 keeps them). The sweep runs every SESSION_CLEANUP_INTERVAL_SECONDS.
     attachment_unsent_ttl_seconds: int = Field(default=3600, ge=1)
     attachment_retention_days: int = Field(default=90, ge=0)
+    # Customer files are parsed in a worker process (app/files/safe_parse.py) with these limits; a file
+    # over them is answered "could not be read". Office zips are checked for entries and unpacked bytes first.
+    parse_worker_memory_bytes: int = Field(default=1536 * 1024 * 1024, ge=256 * 1024 * 1024)
+    parse_worker_cpu_seconds: int = Field(default=20, ge=1)
+    parse_worker_timeout_seconds: float = Field(default=8.0, gt=0)
+    parse_max_archive_entries: int = Field(default=2000, ge=1)
+    parse_max_expanded_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
     history_page_size: int = Field(default=50, ge=1, le=500)
     # Messages of one conversation waiting for (or in) a turn in one process; more get 429 session_busy.
     max_queued_turns_per_session: int = Field(default=32, ge=1)

@@ -69,6 +69,12 @@ class ToolRegistry:
         log.info("tools.registry.built", extra={"tools": [t.name for t in tools]})
         return cls(tools, policies)
 
+    async def close(self) -> None:
+        for wrapper in self._wrappers.values():
+            close = getattr(wrapper.tool, "close", None)
+            if close is not None:
+                await close()
+
     @property
     def names(self) -> list[str]:
         return list(self._wrappers)
