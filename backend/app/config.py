@@ -96,6 +96,10 @@ class Settings(BaseSettings):
 
     # --- chat limits -------------------------------------------------------------------------
     max_message_chars: int = Field(default=8000, ge=1)
+    # Non-multipart bodies (JSON routes): size, nesting depth and key count, checked before parsing.
+    max_json_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    max_json_depth: int = Field(default=32, ge=2)
+    max_json_keys: int = Field(default=1000, ge=1)
     max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     max_attachments_per_message: int = Field(default=5, ge=0)
     allowed_attachment_types: Annotated[list[str], NoDecode] = Field(

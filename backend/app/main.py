@@ -39,6 +39,7 @@ from app.observability.tracing import telemetry_config
 from app.realtime.connection import start_hub, stop_hub
 from app.realtime.router import router as realtime_router
 from app.security.api_keys import parse_api_keys
+from app.security.input_guard import InputGuardMiddleware
 from app.security.rate_limit import RateLimitMiddleware, build_storage
 from app.session.cleanup import SessionCleanup
 from app.session.manager import build_session_manager
@@ -130,6 +131,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.api_keys = parse_api_keys(settings.api_keys)  # a malformed key fails here, at start
     install_error_handlers(app)
     # Inside CORS (a browser can read the 429) and inside the request context (it carries the request id).
+    # Innermost: runs only for requests the rate limiter let through.
+    app.add_middleware(InputGuardMiddleware, settings=settings)
     # One counter store for rate limits and upload byte quotas (Redis when configured: shared by instances).
     app.state.limits_storage = build_storage(settings)
     app.add_middleware(RateLimitMiddleware, settings=settings, storage=app.state.limits_storage)
