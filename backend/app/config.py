@@ -167,6 +167,9 @@ class Settings(BaseSettings):
     openai_timeout_seconds: float = Field(default=30.0, gt=0)
     openai_max_retries: int = Field(default=2, ge=0, le=10)
     openai_temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    # At start (in the background) send one tiny request offering a tool; logs llm.startup.ok, or
+    # llm.startup.unreachable / rejected / no_tool_calling with the endpoint and the provider's message.
+    llm_startup_check: bool = True
     llm_max_tool_steps: int = Field(default=4, ge=1, le=10)
     llm_breaker_fail_max: int = Field(default=5, ge=1)
     llm_breaker_reset_seconds: float = Field(default=30.0, gt=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -96,6 +97,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services.session_cleanup = SessionCleanup(services.sessions, settings.session_cleanup_interval_seconds)
         services.session_cleanup.start()
     services.realtime = await start_hub(settings, services.chat)
+    provider_check = getattr(services.agent.provider, "check", None)
+    # In the background: a slow or unreachable model must not hold up the start (it logs what it found).
+    llm_check = asyncio.create_task(provider_check()) if provider_check and settings.llm_startup_check else None
     attachment_sweeper = AttachmentSweeper(services.db, settings, settings.session_cleanup_interval_seconds)
     attachment_sweeper.start()
     log.info("app.started", extra={"environment": settings.environment,
@@ -113,6 +117,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if services.session_cleanup is not None:
             await services.session_cleanup.stop()
         await attachment_sweeper.stop()
+        if llm_check is not None:
+            llm_check.cancel()
         if services.sessions is not None:
             await services.sessions.close()
         await services.agent.close()
