@@ -121,6 +121,8 @@ class Settings(BaseSettings):
     parse_worker_memory_bytes: int = Field(default=1536 * 1024 * 1024, ge=256 * 1024 * 1024)
     parse_worker_cpu_seconds: int = Field(default=20, ge=1)
     parse_worker_timeout_seconds: float = Field(default=8.0, gt=0)
+    # Start the worker with the app (it takes seconds to import its parsers), not on the first file.
+    parse_worker_prestart: bool = True
     parse_max_archive_entries: int = Field(default=2000, ge=1)
     parse_max_expanded_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
     history_page_size: int = Field(default=50, ge=1, le=500)

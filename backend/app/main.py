@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from app import __version__
 from app.agents.chat_agent import CustomerSupportAgent
 from app.agents.providers import build_provider
+from app.api_docs import install_error_docs
 from app.chat.router import router as chat_router
 from app.chat.service import ChatService
 from app.config import Settings
@@ -100,6 +101,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     provider_check = getattr(services.agent.provider, "check", None)
     # In the background: a slow or unreachable model must not hold up the start (it logs what it found).
     llm_check = asyncio.create_task(provider_check()) if provider_check and settings.llm_startup_check else None
+    # The file parser's worker imports its libraries for seconds: start it now, not on the first file.
+    warm_tools = asyncio.create_task(services.agent.registry.start()) if settings.parse_worker_prestart else None
     attachment_sweeper = AttachmentSweeper(services.db, settings, settings.session_cleanup_interval_seconds)
     attachment_sweeper.start()
     log.info("app.started", extra={"environment": settings.environment,
@@ -117,8 +120,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if services.session_cleanup is not None:
             await services.session_cleanup.stop()
         await attachment_sweeper.stop()
-        if llm_check is not None:
-            llm_check.cancel()
+        for task in (llm_check, warm_tools):
+            if task is not None:
+                task.cancel()
         if services.sessions is not None:
             await services.sessions.close()
         await services.agent.close()
@@ -153,6 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(realtime_router)
     app.include_router(web_router)  # the built chat widget at /, /widget.js, /demo
     log_dist_status()
+    install_error_docs(app)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics_endpoint() -> Response:

@@ -56,7 +56,9 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
                               # Tests send more than a customer would; tests/security turn the limits on.
                               "rate_limits_enabled": False,
                               # Scripted fake models would lose a step to the start-up request.
-                              "llm_startup_check": False}
+                              "llm_startup_check": False,
+                              # Dozens of apps per run: each starts its file parser only when a file needs it.
+                              "parse_worker_prestart": False}
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 

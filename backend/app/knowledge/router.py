@@ -40,7 +40,8 @@ def _admin(services: ServicesDep) -> KnowledgeAdmin:
 @router.post("/documents", status_code=201, responses={**_AUTH, 413: {}, 415: {}, 422: {}},
              openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                  "type": "object", "required": ["files"],
-                 "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}}})
+                 "properties": {"files": {"type": "array", "minItems": 1,
+                                          "items": {"type": "string", "format": "binary"}}}}}}}})
 async def upload_documents(request: Request, _: AdminKey, services: ServicesDep) -> dict[str, Any]:
     """Upload and ingest one or more files (field `files`). Each file is reported on its own: a corrupt
     file is `failed` with the parser's reason while the others ingest; the same file twice is `unchanged`."""

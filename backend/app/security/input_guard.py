@@ -6,8 +6,9 @@
   (strings blanked first), so a body nested 100,000 deep or holding a million keys is refused (400)
   without building it.
 - Text: a `\\u0000` escape or an unpaired UTF-16 surrogate escape would decode to a str that PostgreSQL
-  cannot store (NUL) or asyncpg cannot encode (lone surrogate); both are refused here (422), for every
-  field, IDs included. Raw NUL bytes and invalid UTF-8 already fail JSON parsing (400).
+  cannot store (NUL) or asyncpg cannot encode (lone surrogate); both are replaced here by U+FFFD, the
+  replacement character, in every field, IDs included, so a request the schema allows is still served.
+  Raw NUL bytes and invalid UTF-8 already fail JSON parsing (400).
 """
 
 from __future__ import annotations
@@ -28,10 +29,6 @@ _ESCAPE = re.compile(rb"\\(?:u([0-9a-fA-F]{4})|.)", re.DOTALL)
 
 def body_problem(body: bytes, max_depth: int, max_keys: int) -> tuple[int, str, str] | None:
     """(status, code, detail) when the raw JSON body must be refused, else None."""
-    if b"\\" in body:
-        problem = _escape_problem(body)
-        if problem:
-            return 422, "invalid_characters", problem
     skeleton = _STRING.sub(b'""', body)
     if skeleton.count(b":") > max_keys:
         return 400, "json_too_many_keys", f"JSON body has more than {max_keys} keys"
@@ -45,22 +42,31 @@ def body_problem(body: bytes, max_depth: int, max_keys: int) -> tuple[int, str, 
     return None
 
 
-def _escape_problem(body: bytes) -> str | None:
-    pending_high = False
-    for escape in _ESCAPE.finditer(body):
-        hex_code = escape.group(1)
-        code = int(hex_code, 16) if hex_code is not None else -1
-        if pending_high and not 0xDC00 <= code <= 0xDFFF:
-            return "Text may not contain unpaired surrogate characters"
-        if code == 0:
-            return "Text may not contain NUL characters"
-        if 0xDC00 <= code <= 0xDFFF and not pending_high:
-            return "Text may not contain unpaired surrogate characters"
-        pending_high = 0xD800 <= code <= 0xDBFF
-        # A high surrogate must be followed at once by its low half: check adjacency too.
-        if pending_high and body[escape.end():escape.end() + 2] != b"\\u":
-            return "Text may not contain unpaired surrogate characters"
-    return "Text may not contain unpaired surrogate characters" if pending_high else None
+_REPLACEMENT = b"\\ufffd"
+
+
+def clean_text_escapes(body: bytes) -> bytes:
+    """The body with every `\\u0000` and unpaired surrogate escape replaced by `\\ufffd`."""
+    if b"\\u" not in body:
+        return body
+    escapes = list(_ESCAPE.finditer(body))
+    codes = [int(m.group(1), 16) if m.group(1) is not None else -1 for m in escapes]
+    bad: list[re.Match[bytes]] = []
+    for i, (match, code) in enumerate(zip(escapes, codes, strict=True)):
+        paired_high = (0xD800 <= code <= 0xDBFF and i + 1 < len(escapes) and escapes[i + 1].start() == match.end()
+                       and 0xDC00 <= codes[i + 1] <= 0xDFFF)
+        paired_low = (0xDC00 <= code <= 0xDFFF and i > 0 and escapes[i - 1].end() == match.start()
+                      and 0xD800 <= codes[i - 1] <= 0xDBFF)
+        if code == 0 or (0xD800 <= code <= 0xDBFF and not paired_high) or (0xDC00 <= code <= 0xDFFF and not paired_low):
+            bad.append(match)
+    if not bad:
+        return body
+    parts, last = [], 0
+    for match in bad:
+        parts += [body[last:match.start()], _REPLACEMENT]
+        last = match.end()
+    parts.append(body[last:])
+    return b"".join(parts)
 
 
 class InputGuardMiddleware:
@@ -102,10 +108,16 @@ class InputGuardMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        problem = body_problem(body, self.max_depth, self.max_keys) if content_type.endswith(b"json") else None
-        if problem is not None:
-            await _refuse(send, *problem)
-            return
+        if content_type.endswith(b"json"):
+            problem = body_problem(body, self.max_depth, self.max_keys)
+            if problem is not None:
+                await _refuse(send, *problem)
+                return
+            cleaned = clean_text_escapes(body)
+            if cleaned is not body:
+                body = cleaned
+                scope = {**scope, "headers": [(k, str(len(body)).encode() if k == b"content-length" else v)
+                                              for k, v in scope["headers"]]}
         replayed = False
 
         async def replay() -> Message:

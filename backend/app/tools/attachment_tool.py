@@ -27,6 +27,7 @@ from app.tools.extractive import select
 log = logging.getLogger("app.tools")
 
 _OOXML = {".docx", ".xlsx", ".pptx"}
+_PLAIN = {".txt", ".md"}
 _IMAGES = {".png", ".jpg", ".jpeg", ".gif", ".webp"}
 PROBLEMS = {
     "empty": "**{name}** is empty, so there was nothing to read.",
@@ -79,6 +80,9 @@ class AttachmentTool(BaseTool):
     @classmethod
     def build(cls, deps: Any, options: dict[str, Any]) -> BaseTool:
         return cls(deps.db, parser=SafeParser.from_settings(deps.settings), **options)
+
+    async def start(self) -> None:
+        await self.parser.start()
 
     async def close(self) -> None:
         await self.parser.close()
@@ -134,6 +138,9 @@ class AttachmentTool(BaseTool):
             return "corrupt", "", "not a zip container"
         if suffix == ".pdf" and (not data_head.startswith(b"%PDF-") or not _has_pdf_trailer(path)):
             return "corrupt", "", "no PDF header or trailer"
+        if suffix in _PLAIN:  # nothing to unpack or parse: read here (the upload is size-capped)
+            text = path.read_bytes()[: self.max_chars * 4].decode("utf-8", errors="replace").strip()
+            return ("processed", text[: self.max_chars], "") if text else ("empty", "", "no text")
         return "parse", "", ""
 
 
