@@ -146,6 +146,26 @@ class Settings(BaseSettings):
     # Per-tool options as JSON, e.g. {"attachment": {"timeout_seconds": 20, "max_chars": 20000}}.
     tool_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
+    # --- staff, human handoff and webhooks (app/staff, docs/api.md "Staff API") -----------------
+    # The first admin, created at start when there are no staff accounts yet (then these can go).
+    first_superuser: str = ""
+    first_superuser_password: str = ""
+    # Lifetime of a staff access token (a JWT signed with SECRET_KEY); log in again after it.
+    staff_token_ttl_seconds: int = Field(default=8 * 3600, ge=60, le=7 * 86400)
+    # Failed logins allowed per account and per client address before login answers 429 for a while.
+    login_failure_limit_account: str = "5/5minutes"
+    login_failure_limit_client: str = "20/5minutes"
+    staff_message_max_chars: int = Field(default=4000, ge=1, le=100_000)
+    # Signed outbound webhooks for handoff events; empty WEBHOOK_URL: none are sent.
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    webhook_max_attempts: int = Field(default=8, ge=1, le=50)
+    # How often the webhook sender looks for due deliveries (it is also woken after each event).
+    webhook_poll_seconds: float = Field(default=5.0, gt=0)
+    # How often the waiting-queue gauges are refreshed from SQL.
+    handoff_metrics_interval_seconds: float = Field(default=15.0, gt=0)
+
     @field_validator("cors_origins", "allowed_attachment_types", "enabled_tools", "api_keys", mode="before")
     @classmethod
     def _split_comma_list(cls, value: object) -> object:
@@ -171,6 +191,21 @@ class Settings(BaseSettings):
                 raise ValueError("CORS_ORIGINS may not contain '*' when ENVIRONMENT=production")
         self.allowed_attachment_types = [t.lower() if t.startswith(".") else f".{t.lower()}"
                                          for t in self.allowed_attachment_types]
+        return self
+
+    @model_validator(mode="after")
+    def _check_staff_settings(self) -> Settings:
+        from limits import parse
+
+        for name in ("login_failure_limit_account", "login_failure_limit_client"):
+            try:
+                parse(getattr(self, name))
+            except ValueError as exc:
+                raise ValueError(f"{name.upper()} is not a rate limit like '5/5minutes': {exc}") from exc
+        if self.webhook_url and len(self.webhook_secret) < 16:
+            raise ValueError("WEBHOOK_URL needs WEBHOOK_SECRET (at least 16 characters) to sign deliveries")
+        if self.first_superuser and len(self.first_superuser_password) < 10:
+            raise ValueError("FIRST_SUPERUSER needs FIRST_SUPERUSER_PASSWORD of at least 10 characters")
         return self
 
     @model_validator(mode="after")
