@@ -85,3 +85,4 @@ CSAT_RATINGS = Counter("csat_ratings_total", "Customer satisfaction ratings afte
 STAFF_LOGINS = Counter("staff_logins_total", "Staff login attempts, by outcome", ["outcome"])
 WEBHOOK_DELIVERIES = Counter("webhook_deliveries_total", "Outbound webhook delivery attempts, by outcome",
                              ["outcome"])
+CSAT_SCORE = Histogram("csat_score", "Customer satisfaction scores (1-5)", buckets=(1, 2, 3, 4, 5))

@@ -157,6 +157,7 @@ class Inbox:
                 "session_id": str(session.id), "ticket_id": ticket_id(handoff_id), "score": score, "comment": comment})
         self.handoff.webhooks.wake()
         metrics.CSAT_RATINGS.labels(score=str(score)).inc()
+        metrics.CSAT_SCORE.observe(score)
         self.handoff.publish(frames.STAFF_CHANNEL, frames.staff_event("conversation.rated", session.id, score=score))
         return rating
 
