@@ -11,7 +11,6 @@ import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
-from sqlalchemy import func, select
 
 from app import __version__
 from app.agents.chat_agent import CustomerSupportAgent
@@ -21,7 +20,7 @@ from app.chat.service import ChatService
 from app.config import Settings
 from app.db import migrate
 from app.db.engine import Database
-from app.db.models import ChatSession
+from app.db.repository import MessageRepository
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
 from app.knowledge.embeddings import load_embedder
@@ -35,8 +34,10 @@ from app.observability.logging import configure_logging
 from app.observability.middleware import RequestContextMiddleware
 from app.observability.probes import dependency_probe
 from app.observability.tracing import telemetry_config
-from app.realtime.connection import start_hub, stop_hub
+from app.realtime.bus import start_bus
+from app.realtime.connection import Hub
 from app.realtime.router import router as realtime_router
+from app.redis_client import build_redis
 from app.security.api_keys import parse_api_keys
 from app.session.cleanup import SessionCleanup
 from app.session.manager import build_session_manager
@@ -70,29 +71,31 @@ async def build_services(settings: Settings) -> Services:
             lambda: Ingestor(embedder, store).ingest_directory(settings.knowledge_base_dir))
         log.info("kb.ingest.completed", extra=report.as_dict())
 
-    knowledge = build_knowledge_base(settings, embedder, store)
+    redis = build_redis(settings)  # the one client: session store, locks, realtime bus, query cache
+    knowledge = build_knowledge_base(settings, embedder, store, redis)
     agent = CustomerSupportAgent(ToolRegistry.from_settings(settings, knowledge=knowledge, db=db),
                                  build_provider(settings), history_token_budget=settings.history_token_budget)
-    sessions = await build_session_manager(settings, db)
-    chat = ChatService(db, agent, settings, sessions)
+    sessions = await build_session_manager(settings, db, redis)
+    bus = await start_bus(settings, redis)
+    repo = MessageRepository(db)
+    chat = ChatService(repo, agent, settings, sessions, publish=bus.publish)
     if readiness.migrated:
-        async with db.sessionmaker() as session:
-            active = await session.scalar(select(func.count()).where(ChatSession.status == "active"))
-        metrics.ACTIVE_SESSIONS.set(int(active or 0))
+        metrics.ACTIVE_SESSIONS.set(await repo.active_session_count())
+    cleanup = SessionCleanup(sessions, settings.session_cleanup_interval_seconds)
+    hub = Hub(settings, bus)
     readiness.startup_seconds = round(time.perf_counter() - started, 3)
     return Services(settings=settings, db=db, embedder=embedder, store=store, knowledge=knowledge,
-                    agent=agent, chat=chat, readiness=readiness, sessions=sessions)
+                    agent=agent, chat=chat, readiness=readiness, sessions=sessions, session_cleanup=cleanup,
+                    realtime=hub, redis=redis)
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     services = await build_services(settings)
+    services.session_cleanup.start()
+    services.realtime.start()
     app.state.services = services
-    if services.sessions is not None:
-        services.session_cleanup = SessionCleanup(services.sessions, settings.session_cleanup_interval_seconds)
-        services.session_cleanup.start()
-    services.realtime = await start_hub(settings, services.chat)
     log.info("app.started", extra={"environment": settings.environment,
                                    "startup_seconds": services.readiness.startup_seconds,
                                    "database": services.db.engine.dialect.name,
@@ -103,13 +106,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         mark_process_dead()
         app.state.services = None
-        if services.realtime is not None:
-            await stop_hub(services.realtime)  # running turns get a grace period, then are cancelled
-        if services.session_cleanup is not None:
-            await services.session_cleanup.stop()
-        if services.sessions is not None:
-            await services.sessions.close()
+        await services.realtime.close()  # running turns get a grace period, then are cancelled
+        await services.realtime.bus.close()
+        await services.session_cleanup.stop()
+        await services.sessions.close()
         await services.agent.close()
+        if services.redis is not None:
+            await services.redis.aclose()
         await services.db.dispose()
         log.info("app.stopped")
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.db.enums import MessageRole, SessionStatus
 
 MAX_METADATA_BYTES = 8192
 MAX_METADATA_DEPTH = 4
@@ -45,7 +47,7 @@ class SessionCreated(BaseModel):
     message: str = "Session created successfully"
     session_token: str = Field(description="Send as `Authorization: Bearer <token>` on session calls. Shown once.")
     user_id: str | None
-    status: str
+    status: SessionStatus
     created_at: datetime
 
 
@@ -53,7 +55,7 @@ class SessionInfo(BaseModel):
     session_id: uuid.UUID
     thread_id: uuid.UUID
     user_id: str | None
-    status: str
+    status: SessionStatus
     metadata: dict[str, Any]
     message_count: int
     created_at: datetime
@@ -109,13 +111,15 @@ class MessageResponse(BaseModel):
 
 class HistoryMessage(BaseModel):
     id: uuid.UUID
-    role: Literal["user", "assistant", "system"]
+    role: MessageRole
     content: str
     sources: list[Source]
     attachments: list[AttachmentInfo]
     created_at: datetime
     # On an assistant reply that handed the conversation to a human.
     escalation: EscalationInfo | None = None
+    # The sender's id of a customer message sent over the WebSocket (`client_id`), else null.
+    client_id: str | None = None
 
 
 class HistoryPage(BaseModel):
@@ -129,5 +133,5 @@ class HistoryPage(BaseModel):
 
 class SessionClosed(BaseModel):
     session_id: uuid.UUID
-    status: str
+    status: SessionStatus
     message: str = "Session closed"

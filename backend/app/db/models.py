@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, Uuid, false, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from app.db.enums import SessionStatus
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -29,7 +31,7 @@ class ChatSession(Base):
     user_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Only a keyed hash of the bearer token is kept; the token itself is shown once at creation.
     token_hash: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="active", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=SessionStatus.ACTIVE.value, index=True)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

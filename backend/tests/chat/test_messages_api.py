@@ -222,7 +222,7 @@ async def test_facts_cross_sessions_only_for_a_user_id_an_integrator_vouched_for
 
 
 async def test_uploads_waiting_for_a_message_are_capped_per_session(client, new_session) -> None:
-    from app.realtime.uploads import MAX_UNSENT_UPLOADS
+    from app.chat.uploads import MAX_UNSENT_UPLOADS
 
     session = await new_session()
     url = f"/chat/sessions/{session.id}/attachments"

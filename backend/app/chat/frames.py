@@ -1,0 +1,216 @@
+"""Server frames of the turn protocol (docs/api.md, "WebSocket /ws"), as Pydantic models.
+
+The models are in the OpenAPI document (see `frame_schemas`), so the widget's frame types are generated.
+Builders return plain JSON dicts: frames travel through the event bus and Redis as JSON, and every
+producer of a message (customer, assistant, and later staff) publishes them through `ChatService`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from app.agents.events import AgentEvent, AgentReply, Degraded, EscalationRaised, SourcesFound, TextDelta, ToolStatus
+from app.chat.messages import public_message, timestamp
+from app.chat.schemas import AttachmentInfo, EscalationInfo, HistoryMessage, Source
+from app.db.models import Attachment, Message
+
+Frame = dict[str, Any]
+
+# Frames that belong to a turn; these carry `message_id` and go to every socket of the session.
+TURN_FRAMES = frozenset({"ack", "start", "tool", "sources", "escalation", "text", "degraded", "complete"})
+
+
+class ConnectedFrame(BaseModel):
+    type: Literal["connected"] = "connected"
+    session_id: uuid.UUID
+    connection_id: str
+    last_message_id: uuid.UUID | None
+    heartbeat_seconds: float
+    idle_timeout_seconds: float
+    max_frame_bytes: int
+
+
+class ReplayFrame(BaseModel):
+    type: Literal["replay"] = "replay"
+    messages: list[HistoryMessage]
+    has_more: bool
+
+
+class AckFrame(BaseModel):
+    type: Literal["ack"] = "ack"
+    message_id: uuid.UUID
+    client_id: str | None
+    content: str
+    attachments: list[AttachmentInfo]
+    created_at: datetime
+    duplicate: bool = False
+
+
+class StartFrame(BaseModel):
+    type: Literal["start"] = "start"
+    message_id: uuid.UUID
+    reply_to: uuid.UUID
+
+
+class TextFrame(BaseModel):
+    type: Literal["text"] = "text"
+    message_id: uuid.UUID
+    delta: str
+
+
+class ToolFrame(BaseModel):
+    type: Literal["tool"] = "tool"
+    message_id: uuid.UUID
+    name: str
+    status: str
+    detail: str | None = None
+
+
+class SourcesFrame(BaseModel):
+    type: Literal["sources"] = "sources"
+    message_id: uuid.UUID
+    sources: list[Source]
+
+
+class EscalationFrame(BaseModel):
+    type: Literal["escalation"] = "escalation"
+    message_id: uuid.UUID
+    required: bool
+    reason: str
+    ticket_id: str
+    priority: str
+
+
+class DegradedFrame(BaseModel):
+    type: Literal["degraded"] = "degraded"
+    message_id: uuid.UUID
+    reason: str
+
+
+class CompleteFrame(BaseModel):
+    type: Literal["complete"] = "complete"
+    message_id: uuid.UUID
+    reply_to: uuid.UUID
+    content: str
+    sources: list[Source]
+    requires_escalation: bool
+    escalation: EscalationInfo | None
+    confidence: float | None
+    degraded: bool
+    created_at: datetime
+
+
+class ErrorFrame(BaseModel):
+    type: Literal["error"] = "error"
+    code: str
+    detail: Any
+    client_id: str | None = None
+    reply_to: uuid.UUID | None = None
+
+
+class PongFrame(BaseModel):
+    type: Literal["pong"] = "pong"
+
+
+class HeartbeatFrame(BaseModel):
+    type: Literal["heartbeat"] = "heartbeat"
+
+
+SERVER_FRAMES: tuple[type[BaseModel], ...] = (
+    ConnectedFrame, ReplayFrame, AckFrame, StartFrame, TextFrame, ToolFrame, SourcesFrame, EscalationFrame,
+    DegradedFrame, CompleteFrame, ErrorFrame, PongFrame, HeartbeatFrame)
+
+
+def _dump(model: BaseModel) -> Frame:
+    return model.model_dump(mode="json")
+
+
+def error(code: str, detail: Any, client_id: str | None = None, reply_to: uuid.UUID | None = None) -> Frame:
+    return _dump(ErrorFrame(code=code, detail=detail, client_id=client_id, reply_to=reply_to))
+
+
+def connected(session_id: uuid.UUID, connection_id: str, last_message_id: uuid.UUID | None,
+              heartbeat_seconds: float, idle_timeout_seconds: float, max_frame_bytes: int) -> Frame:
+    return _dump(ConnectedFrame(session_id=session_id, connection_id=connection_id, last_message_id=last_message_id,
+                                heartbeat_seconds=heartbeat_seconds, idle_timeout_seconds=idle_timeout_seconds,
+                                max_frame_bytes=max_frame_bytes))
+
+
+def replay(messages: list[Message], has_more: bool) -> Frame:
+    """Missed messages in their public shape: the same converter as REST history."""
+    return _dump(ReplayFrame(messages=[public_message(m) for m in messages], has_more=has_more))
+
+
+def ack(message: Message, attachments: list[Attachment], duplicate: bool = False) -> Frame:
+    return _dump(AckFrame(message_id=message.id, client_id=message.client_id, content=message.content,
+                          attachments=[AttachmentInfo.model_validate(a, from_attributes=True) for a in attachments],
+                          created_at=timestamp(message.created_at), duplicate=duplicate))
+
+
+def start(message_id: uuid.UUID, reply_to: uuid.UUID) -> Frame:
+    return _dump(StartFrame(message_id=message_id, reply_to=reply_to))
+
+
+def turn_event(event: AgentEvent, message_id: uuid.UUID) -> Frame | None:
+    """An agent event as a frame of the reply `message_id` (None for TurnComplete: see `complete`)."""
+    frame: BaseModel
+    if isinstance(event, TextDelta):
+        frame = TextFrame(message_id=message_id, delta=event.text)
+    elif isinstance(event, ToolStatus):
+        frame = ToolFrame(message_id=message_id, name=event.name, status=event.status, detail=event.detail)
+    elif isinstance(event, SourcesFound):
+        frame = SourcesFrame(message_id=message_id, sources=event.as_dict()["sources"])
+    elif isinstance(event, EscalationRaised):
+        frame = EscalationFrame(message_id=message_id, required=event.required, reason=event.reason,
+                                ticket_id=event.ticket_id, priority=event.priority)
+    elif isinstance(event, Degraded):
+        frame = DegradedFrame(message_id=message_id, reason=event.reason)
+    else:
+        return None
+    return _dump(frame)
+
+
+def escalation_info(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The public part of an escalation (what is stored on the reply and sent to the customer)."""
+    if not value:
+        return None
+    return {"ticket_id": value["ticket_id"], "reason": value["reason"], "priority": value["priority"]}
+
+
+def complete(message: Message, reply_to: uuid.UUID, reply: AgentReply | None = None) -> Frame:
+    """The stored reply; from the AgentReply right after a turn, or from the row alone (a resend)."""
+    meta = message.metadata_ or {}
+    if reply is not None:
+        escalation = escalation_info(reply.escalation)
+        requires, confidence, degraded = reply.requires_escalation, reply.confidence, reply.degraded
+    else:
+        escalation = meta.get("escalation")
+        requires, confidence, degraded = (bool(meta.get("requires_escalation")), meta.get("confidence"),
+                                          bool(meta.get("degraded")))
+    return _dump(CompleteFrame(
+        message_id=message.id, reply_to=reply_to, content=message.content, sources=message.sources or [],
+        requires_escalation=requires, escalation=EscalationInfo(**escalation) if escalation else None,
+        confidence=confidence, degraded=degraded, created_at=timestamp(message.created_at)))
+
+
+def frame_schemas() -> dict[str, Any]:
+    """JSON schemas of every server frame, for the OpenAPI document's components."""
+    from pydantic.json_schema import models_json_schema
+
+    _, top = models_json_schema([(m, "serialization") for m in SERVER_FRAMES],
+                                ref_template="#/components/schemas/{model}")
+    return dict(top.get("$defs", {}))
+
+
+
+
+def pong() -> Frame:
+    return _dump(PongFrame())
+
+
+def heartbeat() -> Frame:
+    return _dump(HeartbeatFrame())
