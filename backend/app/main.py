@@ -41,6 +41,12 @@ from app.redis_client import build_redis
 from app.security.api_keys import parse_api_keys
 from app.session.cleanup import SessionCleanup
 from app.session.manager import build_session_manager
+from app.staff.admin_router import router as staff_admin_router
+from app.staff.auth_router import router as auth_router
+from app.staff.customer_router import router as staff_customer_router
+from app.staff.router import router as staff_router
+from app.staff.wiring import build_staff_side
+from app.staff.ws import router as staff_ws_router
 from app.state import Readiness, Services
 from app.tools.registry import ToolRegistry
 from app.web.router import log_dist_status
@@ -78,7 +84,8 @@ async def build_services(settings: Settings) -> Services:
     sessions = await build_session_manager(settings, db, redis)
     bus = await start_bus(settings, redis)
     repo = MessageRepository(db)
-    chat = ChatService(repo, agent, settings, sessions, publish=bus.publish)
+    staff = build_staff_side(settings, db, repo, bus.publish, agent)
+    chat = ChatService(repo, agent, settings, sessions, publish=bus.publish, handoff=staff.handoff)
     if readiness.migrated:
         metrics.ACTIVE_SESSIONS.set(await repo.active_session_count())
     cleanup = SessionCleanup(sessions, settings.session_cleanup_interval_seconds)
@@ -86,7 +93,7 @@ async def build_services(settings: Settings) -> Services:
     readiness.startup_seconds = round(time.perf_counter() - started, 3)
     return Services(settings=settings, db=db, embedder=embedder, store=store, knowledge=knowledge,
                     agent=agent, chat=chat, readiness=readiness, sessions=sessions, session_cleanup=cleanup,
-                    realtime=hub, redis=redis)
+                    realtime=hub, redis=redis, staff=staff)
 
 
 @asynccontextmanager
@@ -95,6 +102,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     services = await build_services(settings)
     services.session_cleanup.start()
     services.realtime.start()
+    await services.staff.start(services.readiness.migrated)
     app.state.services = services
     log.info("app.started", extra={"environment": settings.environment,
                                    "startup_seconds": services.readiness.startup_seconds,
@@ -107,6 +115,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         mark_process_dead()
         app.state.services = None
         await services.realtime.close()  # running turns get a grace period, then are cancelled
+        await services.staff.close()
         await services.realtime.bus.close()
         await services.session_cleanup.stop()
         await services.sessions.close()
@@ -136,6 +145,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(knowledge_router)
     app.include_router(realtime_router)
+    for router in (auth_router, staff_router, staff_admin_router, staff_customer_router, staff_ws_router):
+        app.include_router(router)  # the staff side: login, queue, handoff, admin (docs/staff-api.md)
     app.include_router(web_router)  # the built chat widget at /, /widget.js, /demo
     log_dist_status()
 

@@ -16,6 +16,7 @@ from app.knowledge.vector_store import VectorStore
 from app.realtime.connection import Hub
 from app.session.cleanup import SessionCleanup
 from app.session.manager import SessionManager
+from app.staff.wiring import StaffSide
 
 
 @dataclass
@@ -44,3 +45,5 @@ class Services:
     realtime: Hub
     # The one Redis client (app/redis_client.py), None without REDIS_URL; closed last.
     redis: Redis | None
+    # Staff accounts, login, the handoff state machine, inbox and webhooks (app/staff).
+    staff: StaffSide

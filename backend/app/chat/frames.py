@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from app.agents.events import AgentEvent, AgentReply, Degraded, EscalationRaised, SourcesFound, TextDelta, ToolStatus
 from app.chat.messages import public_message, timestamp
 from app.chat.schemas import AttachmentInfo, EscalationInfo, HistoryMessage, Source
+from app.db.enums import HandoffState
 from app.db.models import Attachment, Message
 
 Frame = dict[str, Any]
@@ -112,6 +113,47 @@ class ErrorFrame(BaseModel):
     reply_to: uuid.UUID | None = None
 
 
+class Author(BaseModel):
+    name: str
+
+
+class AgentMessageFrame(BaseModel):
+    """A staff member's reply (human handoff)."""
+
+    type: Literal["agent_message"] = "agent_message"
+    message_id: uuid.UUID
+    content: str
+    author: Author
+    created_at: datetime
+
+
+class HandoffFrame(BaseModel):
+    """The conversation's handoff state changed: in line (with the position), a person joined, resolved
+    (asks for a rating), or back with the assistant."""
+
+    type: Literal["handoff"] = "handoff"
+    state: HandoffState
+    position: int | None = None
+    assignee: Author | None = None
+    ticket_id: str | None = None
+    rating_requested: bool = False
+
+
+class NoticeFrame(BaseModel):
+    """A system notice stored in the conversation (e.g. "Sam joined the conversation.")."""
+
+    type: Literal["notice"] = "notice"
+    message_id: uuid.UUID
+    content: str
+    created_at: datetime
+
+
+class AgentTypingFrame(BaseModel):
+    type: Literal["agent_typing"] = "agent_typing"
+    author: Author
+    typing: bool = True
+
+
 class PongFrame(BaseModel):
     type: Literal["pong"] = "pong"
 
@@ -122,7 +164,8 @@ class HeartbeatFrame(BaseModel):
 
 SERVER_FRAMES: tuple[type[BaseModel], ...] = (
     ConnectedFrame, ReplayFrame, AckFrame, StartFrame, TextFrame, ToolFrame, SourcesFrame, EscalationFrame,
-    DegradedFrame, CompleteFrame, ErrorFrame, PongFrame, HeartbeatFrame)
+    DegradedFrame, CompleteFrame, ErrorFrame, AgentMessageFrame, HandoffFrame, NoticeFrame, AgentTypingFrame,
+    PongFrame, HeartbeatFrame)
 
 
 def _dump(model: BaseModel) -> Frame:
@@ -214,3 +257,24 @@ def pong() -> Frame:
 
 def heartbeat() -> Frame:
     return _dump(HeartbeatFrame())
+
+
+def agent_message(message: Message) -> Frame:
+    author = (message.metadata_ or {}).get("author") or {}
+    return _dump(AgentMessageFrame(message_id=message.id, content=message.content,
+                                   author=Author(name=author.get("name", "Support")),
+                                   created_at=timestamp(message.created_at)))
+
+
+def handoff(state: HandoffState, *, position: int | None = None, assignee: str | None = None,
+            ticket_id: str | None = None) -> Frame:
+    return _dump(HandoffFrame(state=state, position=position, assignee=Author(name=assignee) if assignee else None,
+                              ticket_id=ticket_id, rating_requested=state == HandoffState.RESOLVED))
+
+
+def notice(message: Message) -> Frame:
+    return _dump(NoticeFrame(message_id=message.id, content=message.content, created_at=timestamp(message.created_at)))
+
+
+def agent_typing(name: str, typing: bool = True) -> Frame:
+    return _dump(AgentTypingFrame(author=Author(name=name), typing=typing))

@@ -105,7 +105,8 @@ async def send_message(request: Request, session: ActiveChatSessionDep,
         raise Unprocessable(problem[1], code=problem[0])
     pending: list[PendingAttachment] = await read_uploads(uploads, settings)
     turn = await services.chat.handle_turn(session, text, pending)
-    return message_response(turn.user_message, turn.attachments, turn.assistant_message)
+    return message_response(turn.user_message, turn.attachments, turn.assistant_message, turn.handoff_state,
+                            turn.queue_position)
 
 
 @router.post("/sessions/{session_id}/attachments", status_code=201, response_model=UploadedAttachments,

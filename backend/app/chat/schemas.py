@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.db.enums import MessageRole, SessionStatus
+from app.db.enums import HandoffState, MessageRole, SessionStatus
 
 MAX_METADATA_BYTES = 8192
 MAX_METADATA_DEPTH = 4
@@ -96,10 +96,11 @@ class EscalationInfo(BaseModel):
 
 
 class MessageResponse(BaseModel):
-    message: str
+    message: str = Field(description="The assistant's reply; empty when a person handles the conversation")
     sources: list[Source]
     requires_escalation: bool
-    message_id: uuid.UUID
+    message_id: uuid.UUID | None = Field(description="The reply's id; null when no reply was produced "
+                                                      "(`handled_by` is `human`)")
     user_message_id: uuid.UUID
     session_id: uuid.UUID
     created_at: datetime
@@ -107,6 +108,16 @@ class MessageResponse(BaseModel):
     escalation: EscalationInfo | None = None
     confidence: float | None = None
     degraded: bool = False
+    handled_by: Literal["bot", "human"] = Field(
+        default="bot", description="`human` while the conversation is with a person: the message was "
+                                   "stored and forwarded to them, and the assistant did not answer")
+    handoff_state: HandoffState = HandoffState.BOT
+    queue_position: int | None = Field(default=None, description="Your place in the staff queue right after "
+                                                                  "a handoff")
+
+
+class AuthorInfo(BaseModel):
+    name: str
 
 
 class HistoryMessage(BaseModel):
@@ -120,6 +131,8 @@ class HistoryMessage(BaseModel):
     escalation: EscalationInfo | None = None
     # The sender's id of a customer message sent over the WebSocket (`client_id`), else null.
     client_id: str | None = None
+    # Who wrote a staff member's message (role `agent`).
+    author: AuthorInfo | None = None
 
 
 class HistoryPage(BaseModel):

@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 
@@ -25,7 +25,7 @@ from app.chat import frames
 from app.chat.attachments import PendingAttachment, new_files, remove_files, write_files
 from app.chat.frames import Frame
 from app.config import Settings
-from app.db.enums import MessageRole
+from app.db.enums import HUMAN_STATES, HandoffState, MessageRole
 from app.db.models import Attachment, ChatSession, Message
 from app.db.repository import MessageRepository, StoredMessage
 from app.errors import AppError, Conflict, ServiceUnavailable
@@ -39,9 +39,26 @@ log = logging.getLogger("app.chat")
 @dataclass
 class TurnResult:
     user_message: Message
-    assistant_message: Message
+    # None when a person handles the conversation: the message went to them and the assistant stayed quiet.
+    assistant_message: Message | None
     attachments: list[Attachment]
-    reply: AgentReply
+    reply: AgentReply | None
+    handoff_state: HandoffState = HandoffState.BOT
+    queue_position: int | None = None
+
+    @property
+    def handled_by(self) -> str:
+        return "human" if self.reply is None else "bot"
+
+
+class HandoffGate(Protocol):
+    """Who answers a conversation (app/staff/handoff.py implements it); chat never imports the staff side."""
+
+    async def state(self, session_id: uuid.UUID) -> HandoffState: ...
+
+    async def route_customer_message(self, session_id: uuid.UUID, message: Message) -> HandoffState: ...
+
+    async def open(self, session_id: uuid.UUID, escalation: dict[str, Any]) -> int | None: ...
 
 
 class DuplicateMessage(Exception):
@@ -64,8 +81,10 @@ Publish = Callable[[uuid.UUID, Frame], None]
 
 class ChatService:
     def __init__(self, repo: MessageRepository, agent: CustomerSupportAgent, settings: Settings,
-                 sessions: SessionManager, publish: Publish) -> None:
+                 sessions: SessionManager, publish: Publish, handoff: HandoffGate) -> None:
         self.repo = repo
+        # Decides, per customer message, whether the assistant answers or a person does.
+        self.handoff = handoff
         # Shared session state and the per-session lock that orders turns across instances.
         self.sessions = sessions
         self.agent = agent
@@ -138,7 +157,8 @@ class ChatService:
             async with lock, self.sessions.turn(session):
                 result = await self._turn(session, text, pending, channel, client_id, attachment_ids)
                 # The stored question: a retried resend answers that one, whatever text the resend carried.
-                await self.sessions.record_turn(session.id, result.user_message.content, result.reply.message)
+                await self.sessions.record_turn(session.id, result.user_message.content,
+                                                result.reply.message if result.reply else "")
                 return result
         finally:
             self._queued[session.id] -= 1
@@ -152,7 +172,7 @@ class ChatService:
         user_message, attachments = stored.message, stored.attachments
         if stored.duplicate:
             reply_row, moved_on = await self._reply_to(user_message)
-            if reply_row is not None or moved_on:
+            if reply_row is not None or moved_on or await self.handoff.state(session.id) in HUMAN_STATES:
                 raise DuplicateMessage(user_message, attachments, reply_row)
             # The question is the newest message and has no reply: its first turn failed (503
             # agent_unavailable). The resend is the customer's retry, so answer the stored question now.
@@ -163,6 +183,9 @@ class ChatService:
             for _ in pending:
                 metrics.ATTACHMENT_PROCESSING.labels(status="stored").inc()
         self.publish(session.id, frames.ack(user_message, attachments, duplicate=stored.duplicate))
+        state = await self.handoff.route_customer_message(session.id, user_message)
+        if state in HUMAN_STATES:  # a person answers; they have been told of the message
+            return TurnResult(user_message, None, attachments, None, handoff_state=state)
         reply_id = uuid.uuid4()  # known before the reply exists, so every frame of the turn can carry it
         self.publish(session.id, frames.start(reply_id, user_message.id))
 
@@ -185,13 +208,17 @@ class ChatService:
 
         assistant = await self._store_reply(session, text, reply, reply_id, user_message.id)
         metrics.CHAT_MESSAGES.labels(role="assistant", channel=channel).inc()
+        position = None
         if reply.requires_escalation and reply.escalation:
             metrics.CHAT_ESCALATIONS.labels(reason=reply.escalation["reason"]).inc()
+            # The reply announcing the handover is stored: now the conversation joins the staff queue.
+            position = await self.handoff.open(session.id, reply.escalation)
+            state = HandoffState.WAITING
         metrics.CHAT_MESSAGE_DURATION.labels(channel=channel).observe(time.perf_counter() - start)
         log.info("chat.turn.completed", extra={
             "sources": len(reply.sources), "escalated": reply.requires_escalation,
             "attachments": len(attachments), "duration_ms": round((time.perf_counter() - start) * 1000, 2)})
-        return TurnResult(user_message, assistant, attachments, reply)
+        return TurnResult(user_message, assistant, attachments, reply, handoff_state=state, queue_position=position)
 
     async def _store_user_message(self, session: ChatSession, text: str, pending: list[PendingAttachment],
                                   client_id: str | None, attachment_ids: Sequence[uuid.UUID]) -> StoredMessage:

@@ -16,3 +16,15 @@ class MessageRole(StrEnum):
     # A staff member writing in the conversation (human handoff).
     AGENT = "agent"
     SYSTEM = "system"
+
+
+class HandoffState(StrEnum):
+    """Who answers the conversation (app/staff/handoff.py has the transitions)."""
+
+    BOT = "bot"            # the assistant answers
+    WAITING = "waiting"    # escalated, in the staff queue; the assistant stays quiet
+    ASSIGNED = "assigned"  # a staff member owns it
+    RESOLVED = "resolved"  # the human is done; the customer's next message goes to the assistant
+
+
+HUMAN_STATES = frozenset({HandoffState.WAITING, HandoffState.ASSIGNED})

@@ -120,6 +120,26 @@ class MessageRepository:
                                          .order_by(Message.seq.desc()).limit(limit)))
         return rows[::-1]
 
+    async def latest(self, session_id: uuid.UUID, limit: int) -> list[Message]:
+        """The newest `limit` messages, oldest first, attachments loaded."""
+        async with self.db.sessionmaker() as db:
+            rows = list(await db.scalars(select(Message).where(Message.session_id == session_id)
+                                         .options(selectinload(Message.attachments))
+                                         .order_by(Message.seq.desc()).limit(limit)))
+        return rows[::-1]
+
+    async def texts_of(self, session_id: uuid.UUID, role: MessageRole, limit: int) -> list[str]:
+        """The newest `limit` messages of one role, newest first (their text only)."""
+        async with self.db.sessionmaker() as db:
+            return list(await db.scalars(select(Message.content).where(
+                Message.session_id == session_id, Message.role == role).order_by(Message.seq.desc()).limit(limit)))
+
+    async def count_after(self, session_id: uuid.UUID, role: MessageRole, seq: int) -> int:
+        """Messages of `role` stored after position `seq` (e.g. customer messages staff have not read)."""
+        async with self.db.sessionmaker() as db:
+            return int(await db.scalar(select(func.count()).select_from(Message).where(
+                Message.session_id == session_id, Message.role == role, Message.seq > seq)) or 0)
+
     async def next_after(self, message: Message) -> Message | None:
         """The first message stored after `message`, if any."""
         async with self.db.sessionmaker() as db:

@@ -11,11 +11,11 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
+from app.db.models import StaffUser
 from app.deps import ServicesDep
 from app.errors import NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from app.knowledge.ingestion import SUPPORTED_SUFFIXES, CorruptDocument
 from app.knowledge.service import KnowledgeAdmin
-from app.db.models import StaffUser
 from app.security import staff_tokens
 from app.security.api_keys import ApiKey, Forbidden, authorise, presented_key
 from app.staff.deps import staff_from_token

@@ -31,6 +31,7 @@ class MessageFrame(_ClientFrame):
 
 class TypingFrame(_ClientFrame):
     type: Literal["typing"]
+    typing: bool = True  # false when the customer stopped typing
 
 
 class PingFrame(_ClientFrame):

@@ -24,7 +24,14 @@ from app.db.models import ChatSession
 from app.deps import authorise_session, services_of
 from app.errors import AppError, NotFound, ServiceUnavailable, Unauthorized
 from app.observability import metrics
-from app.realtime.client_frames import AuthFrame, FrameError, MessageFrame, PingFrame, parse_client_frame
+from app.realtime.client_frames import (
+    AuthFrame,
+    FrameError,
+    MessageFrame,
+    PingFrame,
+    TypingFrame,
+    parse_client_frame,
+)
 from app.realtime.connection import Connection
 from app.state import Services
 
@@ -181,7 +188,9 @@ async def _receive(conn: Connection, services: Services, session: ChatSession) -
             _start_turn(conn, services, session, frame)
         elif isinstance(frame, AuthFrame):
             conn.send(frames.error("unknown_frame_type", "Already authenticated"))
-        # typing: accepted; it only keeps the connection alive
+        elif isinstance(frame, TypingFrame):
+            # Shown to the person handling the conversation, if one is; otherwise it only keeps the socket alive.
+            await services.staff.handoff.customer_typing(session.id, frame.typing)
 
 
 def _start_turn(conn: Connection, services: Services, session: ChatSession, frame: MessageFrame) -> None:

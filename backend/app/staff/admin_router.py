@@ -32,14 +32,14 @@ _ADMIN: dict[int | str, dict[str, Any]] = {401: {"description": "No valid staff 
 
 @router.get("/users", response_model=StaffList, responses=_ADMIN)
 async def list_staff(_: AdminStaff, services: ServicesDep) -> StaffList:
-    users = await services.staff_users.list()
+    users = await services.staff.users.list()
     return StaffList(items=[StaffPublic.model_validate(u, from_attributes=True) for u in users], total=len(users))
 
 
 @router.post("/users", status_code=201, response_model=StaffPublic,
              responses={**_ADMIN, 409: {"description": "Email taken"}, 422: {"description": "Weak password"}})
 async def create_staff(body: StaffCreate, _: AdminStaff, services: ServicesDep) -> StaffPublic:
-    user = await services.staff_users.create(body.email, body.name, body.role, body.password)
+    user = await services.staff.users.create(body.email, body.name, body.role, body.password)
     return StaffPublic.model_validate(user, from_attributes=True)
 
 
@@ -48,7 +48,7 @@ async def create_staff(body: StaffCreate, _: AdminStaff, services: ServicesDep) 
 async def update_staff(staff_id: uuid.UUID, body: StaffUpdate, admin: AdminStaff, services: ServicesDep) -> StaffPublic:
     if staff_id == admin.id and (body.active is False or (body.role is not None and body.role != admin.role)):
         raise Conflict("Admins cannot disable or demote themselves", code="self_lockout")
-    user = await services.staff_users.update(staff_id, StaffChanges(body.name, body.role, body.active, body.password))
+    user = await services.staff.users.update(staff_id, StaffChanges(body.name, body.role, body.active, body.password))
     return StaffPublic.model_validate(user, from_attributes=True)
 
 

@@ -58,13 +58,13 @@ async def login(request: Request, services: ServicesDep) -> TokenResponse | JSON
     """The same 401 and the same work for an unknown email as for a wrong password."""
     creds = await _credentials(request)
     client = request.client.host if request.client else "unknown"
-    throttle = services.login_throttle
+    throttle = services.staff.throttle
     wait = await throttle.retry_after(creds.username, client)
     if wait is not None:
         metrics.STAFF_LOGINS.labels(outcome="throttled").inc()
         return JSONResponse(error_body(429, f"Too many failed logins; retry in {wait} s", "login_throttled"),
                             status_code=429, headers={"Retry-After": str(wait)})
-    user = await services.staff_users.authenticate(creds.username, creds.password)
+    user = await services.staff.users.authenticate(creds.username, creds.password)
     if user is None:
         await throttle.failed(creds.username, client)
         metrics.STAFF_LOGINS.labels(outcome="failed").inc()

@@ -30,7 +30,7 @@ async def staff_from_token(services: Services, token: str | None) -> StaffUser:
     claims = staff_tokens.verify(services.settings.secret_key, token or "")
     if claims is None:
         raise Unauthorized("Missing or invalid staff token", code="invalid_staff_token")
-    user = await services.staff_users.get(claims.staff_id)
+    user = await services.staff.users.get(claims.staff_id)
     if user is None or not user.active:
         raise Unauthorized("This staff account is disabled or gone", code="staff_disabled")
     return user

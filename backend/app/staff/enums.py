@@ -1,18 +1,12 @@
-"""States and roles of the staff side, as StrEnums (they are stored and sent as their string values)."""
+"""Roles and actors of the staff side; the handoff states live with the other stored states (db/enums)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
+from app.db.enums import HUMAN_STATES, HandoffState
 
-class HandoffState(StrEnum):
-    BOT = "bot"            # the assistant answers
-    WAITING = "waiting"    # escalated, in the staff queue; the assistant stays quiet
-    ASSIGNED = "assigned"  # a staff member owns it
-    RESOLVED = "resolved"  # the human is done; the customer's next message goes to the assistant
-
-
-HUMAN_STATES = frozenset({HandoffState.WAITING, HandoffState.ASSIGNED})
+__all__ = ["HUMAN_STATES", "Actor", "HandoffState", "StaffRole"]
 
 
 class StaffRole(StrEnum):

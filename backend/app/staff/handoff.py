@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.chat import frames as chat_frames
 from app.config import Settings
 from app.db.engine import Database
 from app.db.enums import MessageRole
@@ -28,6 +29,7 @@ from app.observability import metrics
 from app.security.api_keys import Forbidden
 from app.staff import frames
 from app.staff.enums import HUMAN_STATES, Actor, HandoffState, StaffRole
+from app.staff.packet import build_packet, ticket_id
 from app.staff.webhooks import Webhooks
 
 log = logging.getLogger("app.staff.handoff")
@@ -37,10 +39,6 @@ ALL_STATES = frozenset(HandoffState)
 
 def aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def ticket_id(handoff_id: uuid.UUID | None) -> str | None:
-    return f"ESC-{handoff_id.hex[:8].upper()}" if handoff_id else None
 
 
 @dataclass(frozen=True)
@@ -87,10 +85,11 @@ class HandoffService:
                 "message.created", session_id, message=_thread_message(message), state=state.value))
         return state
 
-    async def open(self, session_id: uuid.UUID, escalation: dict[str, Any], packet: dict[str, Any]) -> int | None:
+    async def open(self, session_id: uuid.UUID, escalation: dict[str, Any]) -> int | None:
         """The assistant handed over (its reply and Escalation row are stored): queue the conversation.
         Returns the customer's place in line, or None when a handoff was already open (no second ticket)."""
         handoff_id: uuid.UUID = escalation["id"]
+        packet = await build_packet(self.db, self.repo, session_id, escalation)
         async with self.db.transaction() as s:
             session = await self._session(s, session_id)
             if HandoffState(session.handoff_state) in HUMAN_STATES:
@@ -118,6 +117,11 @@ class HandoffService:
             waiting_since=utcnow().isoformat(), position=position))
         await self.refresh_gauges()
         return position
+
+    async def customer_typing(self, session_id: uuid.UUID, typing: bool) -> None:
+        if await self.state(session_id) in HUMAN_STATES:
+            self.publish(frames.STAFF_CHANNEL, frames.staff_event("typing", session_id, who="customer",
+                                                                 typing=typing))
 
     async def queue_position(self, session_id: uuid.UUID) -> int | None:
         async with self.db.sessionmaker() as s:
@@ -193,7 +197,7 @@ class HandoffService:
         if announce:
             await self._announce(change, "You are chatting with the assistant again.")
         else:
-            self.publish(session_id, frames.handoff(HandoffState.BOT))
+            self.publish(session_id, chat_frames.handoff(HandoffState.BOT))
             self._staff_update(change)
         await self.refresh_gauges()
         return change
@@ -255,9 +259,9 @@ class HandoffService:
         """Tell the customer (a stored notice, so a reload shows it too) and the staff sockets."""
         notice = await self.repo.add_message(change.session_id, MessageRole.SYSTEM, text,
                                              metadata={"handoff_state": change.to_state.value})
-        self.publish(change.session_id, frames.handoff(change.to_state, position=position, assignee=assignee,
+        self.publish(change.session_id, chat_frames.handoff(change.to_state, position=position, assignee=assignee,
                                                        ticket_id=ticket_id(change.handoff_id)))
-        self.publish(change.session_id, frames.notice(notice))
+        self.publish(change.session_id, chat_frames.notice(notice))
         self.webhooks.wake()
         self._staff_update(change)
 

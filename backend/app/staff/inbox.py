@@ -6,20 +6,30 @@ import uuid
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from app.agents.chat_agent import CustomerSupportAgent
 from app.agents.turn import TurnInput
+from app.chat import frames as chat_frames
 from app.db.engine import Database
 from app.db.enums import MessageRole
-from app.db.models import Attachment, ChatSession, Escalation, HandoffActivity, Message, Rating, StaffNote, StaffUser, utcnow
+from app.db.models import (
+    ChatSession,
+    Escalation,
+    HandoffActivity,
+    Message,
+    Rating,
+    StaffNote,
+    StaffUser,
+    utcnow,
+)
 from app.db.repository import MessageRepository
 from app.errors import Conflict, NotFound, Unprocessable
 from app.observability import metrics
 from app.security.api_keys import Forbidden
 from app.staff import frames
 from app.staff.enums import HandoffState, StaffRole
-from app.staff.handoff import HandoffService, aware, ticket_id
+from app.staff.handoff import HandoffService, aware
+from app.staff.packet import ticket_id
 from app.staff.schemas import (
     Activity,
     Author,
@@ -32,7 +42,7 @@ from app.staff.schemas import (
 )
 
 PREVIEW_CHARS = 200
-CUSTOMER_VISIBLE = (MessageRole.USER, MessageRole.ASSISTANT, MessageRole.AGENT, MessageRole.SYSTEM)
+THREAD_LIMIT = 1000  # messages shown with a conversation; longer ones keep their newest
 
 
 class Inbox:
@@ -60,13 +70,12 @@ class Inbox:
             return [await self._item(s, row) for row in rows], total
 
     async def detail(self, viewer: StaffUser, session_id: uuid.UUID) -> ConversationDetail:
+        messages = await self.repo.latest(session_id, THREAD_LIMIT)
         async with self.db.transaction() as s:
             session = await s.get(ChatSession, session_id)
             if session is None:
                 raise NotFound("Conversation not found", code="conversation_not_found")
             item = await self._item(s, session)
-            messages = list(await s.scalars(select(Message).where(Message.session_id == session_id)
-                                            .options(selectinload(Message.attachments)).order_by(Message.seq)))
             notes = list(await s.scalars(select(StaffNote).where(StaffNote.session_id == session_id)))
             activities = list(await s.scalars(select(HandoffActivity).where(HandoffActivity.session_id == session_id)
                                               .order_by(HandoffActivity.created_at)))
@@ -120,7 +129,7 @@ class Inbox:
                 "session_id": str(session_id), "role": "agent", "message_id": str(message.id), "content": content,
                 "author": {"id": str(actor.id), "name": actor.name}})
         self.handoff.webhooks.wake()
-        self.handoff.publish(session_id, frames.agent_message(message))
+        self.handoff.publish(session_id, chat_frames.agent_message(message))
         self.handoff.publish(frames.STAFF_CHANNEL, frames.staff_event(
             "message.created", session_id, message=_entry(message).model_dump(mode="json"), state=state.value))
         metrics.CHAT_MESSAGES.labels(role="agent", channel="staff").inc()
@@ -132,9 +141,7 @@ class Inbox:
         async with self.db.sessionmaker() as s:
             if await s.get(ChatSession, session_id) is None:
                 raise NotFound("Conversation not found", code="conversation_not_found")
-            asked = list(await s.scalars(select(Message.content).where(
-                Message.session_id == session_id, Message.role == MessageRole.USER)
-                .order_by(Message.seq.desc()).limit(5)))
+        asked = await self.repo.texts_of(session_id, MessageRole.USER, 5)
         for text in asked:
             # No session id: the draft reads no memory and writes none; nothing is stored or sent.
             reply = await self.agent.respond(TurnInput(text=text, channel="draft"))
@@ -181,11 +188,9 @@ class Inbox:
     async def _item(self, s: Any, session: ChatSession) -> ConversationItem:
         escalation = await s.get(Escalation, session.handoff_id) if session.handoff_id else None
         assignee = await s.get(StaffUser, session.assignee_id) if session.assignee_id else None
-        last = await s.scalar(select(Message).where(Message.session_id == session.id)
-                              .order_by(Message.seq.desc()).limit(1))
-        unread = await s.scalar(select(func.count()).select_from(Message).where(
-            Message.session_id == session.id, Message.role == MessageRole.USER,
-            Message.seq > session.staff_read_seq))
+        newest = await self.repo.latest(session.id, 1)
+        last = newest[0] if newest else None
+        unread = await self.repo.count_after(session.id, MessageRole.USER, session.staff_read_seq)
         return ConversationItem(
             session_id=session.id, state=HandoffState(session.handoff_state),
             reason=escalation.reason if escalation else None, priority=escalation.priority if escalation else None,
@@ -195,30 +200,6 @@ class Inbox:
             last_message=LastMessage(role=last.role, content=last.content[:PREVIEW_CHARS],
                                      created_at=last.created_at) if last else None,
             unread=int(unread or 0))
-
-
-async def build_packet(db: Database, session_id: uuid.UUID, escalation: dict[str, Any]) -> dict[str, Any]:
-    """What the human needs at a glance: why, how urgent, what was asked and answered (with the passages
-    cited), the facts remembered, the files uploaded. Written once, at the handoff."""
-    from app.db.models import Memory
-
-    async with db.sessionmaker() as s:
-        messages = list(await s.scalars(select(Message).where(Message.session_id == session_id)
-                                        .order_by(Message.seq.desc()).limit(20)))[::-1]
-        facts = list(await s.scalars(select(Memory).where(Memory.session_id == session_id, Memory.kind == "fact")))
-        files = list(await s.scalars(select(Attachment).where(Attachment.session_id == session_id)))
-    asked = [m.content[:500] for m in messages if m.role == MessageRole.USER]
-    answered = [{"content": m.content[:500],
-                 "sources": [{"source": (src.get("metadata") or {}).get("source"),
-                              "title": (src.get("metadata") or {}).get("title"), "excerpt": src.get("content", "")[:300]}
-                             for src in (m.sources or [])]}
-                for m in messages if m.role == MessageRole.ASSISTANT and m.sources]
-    return {"ticket_id": ticket_id(escalation["id"]), "reason": escalation["reason"],
-            "priority": escalation["priority"], "summary": escalation.get("summary", ""),
-            "customer_asked": asked[-5:], "assistant_answered": answered[-3:],
-            "facts": {f.key: f.value for f in facts},
-            "uploads": [{"id": str(a.id), "filename": a.filename, "content_type": a.content_type,
-                         "size_bytes": a.size_bytes, "status": a.status} for a in files]}
 
 
 def _uuid(value: str) -> uuid.UUID:
@@ -239,8 +220,7 @@ def _entry(m: Message) -> ThreadEntry:
     return ThreadEntry(id=m.id, kind="message", role=m.role, content=m.content, sources=m.sources or [],
                        author=Author(**author) if author else None, created_at=m.created_at,
                        attachments=[{"id": str(a.id), "filename": a.filename, "content_type": a.content_type,
-                                     "size_bytes": a.size_bytes} for a in (m.attachments or [])]
-                       if "attachments" in m.__dict__ else [])
+                                     "size_bytes": a.size_bytes} for a in m.__dict__.get("attachments") or []])
 
 
 def _note_entry(n: StaffNote) -> ThreadEntry:

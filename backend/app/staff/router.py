@@ -39,13 +39,13 @@ async def list_conversations(
         limit: int = Query(default=50, ge=1, le=200), offset: int = Query(default=0, ge=0, le=2**31 - 1),
 ) -> ConversationList:
     """Oldest handoff first. Without `state`: every conversation a human was involved in."""
-    items, total = await services.inbox.list(staff, state, assignee, limit, offset)
+    items, total = await services.staff.inbox.list(staff, state, assignee, limit, offset)
     return ConversationList(items=items, total=total)
 
 
 @router.get("/conversations/{session_id}", response_model=ConversationDetail, responses=_ERRORS)
 async def get_conversation(session_id: uuid.UUID, staff: CurrentStaff, services: ServicesDep) -> ConversationDetail:
-    return await services.inbox.detail(staff, session_id)
+    return await services.staff.inbox.detail(staff, session_id)
 
 
 def _changed(session_id: uuid.UUID, state: HandoffState, assignee: Any = None) -> StateChanged:
@@ -56,18 +56,18 @@ def _changed(session_id: uuid.UUID, state: HandoffState, assignee: Any = None) -
 @router.post("/conversations/{session_id}/assign", response_model=StateChanged, responses=_ERRORS)
 async def assign(session_id: uuid.UUID, staff: CurrentStaff, services: ServicesDep,
                  body: AssignRequest | None = None) -> StateChanged:
-    change = await services.handoff.assign(session_id, staff, body.assignee_id if body else None)
+    change = await services.staff.handoff.assign(session_id, staff, body.assignee_id if body else None)
     return _changed(session_id, change.to_state, change.assignee)
 
 
 @router.post("/conversations/{session_id}/resolve", response_model=StateChanged, responses=_ERRORS)
 async def resolve(session_id: uuid.UUID, staff: CurrentStaff, services: ServicesDep) -> StateChanged:
-    return _changed(session_id, (await services.handoff.resolve(session_id, staff)).to_state)
+    return _changed(session_id, (await services.staff.handoff.resolve(session_id, staff)).to_state)
 
 
 @router.post("/conversations/{session_id}/return-to-bot", response_model=StateChanged, responses=_ERRORS)
 async def return_to_bot(session_id: uuid.UUID, staff: CurrentStaff, services: ServicesDep) -> StateChanged:
-    return _changed(session_id, (await services.handoff.return_to_bot(session_id, staff)).to_state)
+    return _changed(session_id, (await services.staff.handoff.return_to_bot(session_id, staff)).to_state)
 
 
 @router.post("/conversations/{session_id}/messages", status_code=201, response_model=StaffMessageCreated,
@@ -75,10 +75,10 @@ async def return_to_bot(session_id: uuid.UUID, staff: CurrentStaff, services: Se
 async def post_message(session_id: uuid.UUID, body: StaffMessageRequest, staff: CurrentStaff,
                        services: ServicesDep) -> StaffMessageCreated:
     """A public reply (role `agent`, reaches the customer's sockets) or, with `private`, a note only staff see."""
-    return await services.inbox.post(session_id, staff, body.content, body.private)
+    return await services.staff.inbox.post(session_id, staff, body.content, body.private)
 
 
 @router.post("/conversations/{session_id}/draft", response_model=Draft, responses=_ERRORS)
 async def draft(session_id: uuid.UUID, staff: CurrentStaff, services: ServicesDep) -> Draft:
     """A cited reply drafted from the knowledge base, for the agent to edit; nothing is sent."""
-    return await services.inbox.draft(session_id)
+    return await services.staff.inbox.draft(session_id)

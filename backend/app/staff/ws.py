@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from app.chat import frames as chat_frames
 from app.db.models import StaffUser
 from app.errors import AppError
 from app.staff import frames
@@ -66,7 +67,7 @@ async def staff_socket(ws: WebSocket) -> None:
         except asyncio.QueueFull:
             overflow.set()  # a console that stopped reading; it reloads the queue on reconnect
 
-    bus = services.bus
+    bus = services.realtime.bus
     await bus.subscribe(frames.STAFF_CHANNEL, deliver)
     sender = asyncio.create_task(_send(ws, outbox, overflow))
     try:
@@ -98,7 +99,7 @@ async def _receive(ws: WebSocket, services: Services, user: StaffUser) -> None:
             raw = await asyncio.wait_for(ws.receive_text(), heartbeat)
         except TimeoutError:
             raw = None
-        current = await services.staff_users.get(user.id)
+        current = await services.staff.users.get(user.id)
         if current is None or not current.active:
             await ws.close(CLOSE_UNAUTHORISED)
             return
@@ -137,6 +138,6 @@ async def _typing(services: Services, user: StaffUser, frame: dict[str, Any]) ->
     if session.assignee_id not in (None, user.id) and user.role != StaffRole.ADMIN:
         return
     typing = frame.get("typing", True) is not False
-    services.bus.publish(session_id, frames.agent_typing(user.name, typing))
-    services.bus.publish(frames.STAFF_CHANNEL, frames.staff_event("typing", session_id, who="agent",
+    services.realtime.bus.publish(session_id, chat_frames.agent_typing(user.name, typing))
+    services.realtime.bus.publish(frames.STAFF_CHANNEL, frames.staff_event("typing", session_id, who="agent",
                                                                  author={"name": user.name}, typing=typing))
