@@ -180,8 +180,9 @@ async def test_a_long_message_asking_for_a_human_still_opens_a_ticket(app_client
     app, _ = app_client
     session = await new_session()
     story = "My order arrived late and the box was crushed. " * 60
-    for _ in range(2):  # earlier long messages go into the ticket's summary too
-        assert (await session.send(story)).status_code == 200
+    # An earlier long message goes into the ticket's summary too. (Only one: a second unanswered one would
+    # hand the conversation over for repeated failure, and an open handoff opens no second ticket.)
+    assert (await session.send(story)).status_code == 200
     body = (await session.send(story + " I want to talk to a human agent now.")).json()
     assert body["requires_escalation"] is True
     assert body["escalation"]["ticket_id"] in body["message"]

@@ -104,3 +104,13 @@ async def test_repeated_failures_are_slowed_down(tmp_path, seeded_chroma) -> Non
             # Another account is not held back by this one's failures.
             other = await client.post("/auth/login", json={"username": "other@example.com", "password": "guess-x"})
             assert other.status_code == 401
+
+
+async def test_the_knowledge_admin_api_takes_an_admin_staff_token(staff_server: LiveServer) -> None:
+    admin = await login(staff_server.http)
+    agent, _ = await new_agent(admin, "Kim")
+    listed = await admin.call("GET", "/knowledge/documents")
+    assert listed.status_code == 200, listed.text
+    assert (await agent.call("GET", "/knowledge/documents")).status_code == 403
+    async with httpx.AsyncClient(base_url=staff_server.http, timeout=60) as client:
+        assert (await client.get("/knowledge/documents")).status_code == 401
