@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from app.agents.events import AgentEvent, AgentReply, Degraded, EscalationRaised, SourcesFound, TextDelta, ToolStatus
 from app.chat.messages import public_message, timestamp
@@ -24,7 +24,12 @@ Frame = dict[str, Any]
 TURN_FRAMES = frozenset({"ack", "start", "tool", "sources", "escalation", "text", "degraded", "complete"})
 
 
-class ConnectedFrame(BaseModel):
+class _ServerFrame(BaseModel):
+    # `type` has a default for building, but is always sent: generated types must say it is required.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
+class ConnectedFrame(_ServerFrame):
     type: Literal["connected"] = "connected"
     session_id: uuid.UUID
     connection_id: str
@@ -34,13 +39,13 @@ class ConnectedFrame(BaseModel):
     max_frame_bytes: int
 
 
-class ReplayFrame(BaseModel):
+class ReplayFrame(_ServerFrame):
     type: Literal["replay"] = "replay"
     messages: list[HistoryMessage]
     has_more: bool
 
 
-class AckFrame(BaseModel):
+class AckFrame(_ServerFrame):
     type: Literal["ack"] = "ack"
     message_id: uuid.UUID
     client_id: str | None
@@ -50,19 +55,19 @@ class AckFrame(BaseModel):
     duplicate: bool = False
 
 
-class StartFrame(BaseModel):
+class StartFrame(_ServerFrame):
     type: Literal["start"] = "start"
     message_id: uuid.UUID
     reply_to: uuid.UUID
 
 
-class TextFrame(BaseModel):
+class TextFrame(_ServerFrame):
     type: Literal["text"] = "text"
     message_id: uuid.UUID
     delta: str
 
 
-class ToolFrame(BaseModel):
+class ToolFrame(_ServerFrame):
     type: Literal["tool"] = "tool"
     message_id: uuid.UUID
     name: str
@@ -70,13 +75,13 @@ class ToolFrame(BaseModel):
     detail: str | None = None
 
 
-class SourcesFrame(BaseModel):
+class SourcesFrame(_ServerFrame):
     type: Literal["sources"] = "sources"
     message_id: uuid.UUID
     sources: list[Source]
 
 
-class EscalationFrame(BaseModel):
+class EscalationFrame(_ServerFrame):
     type: Literal["escalation"] = "escalation"
     message_id: uuid.UUID
     required: bool
@@ -85,13 +90,13 @@ class EscalationFrame(BaseModel):
     priority: str
 
 
-class DegradedFrame(BaseModel):
+class DegradedFrame(_ServerFrame):
     type: Literal["degraded"] = "degraded"
     message_id: uuid.UUID
     reason: str
 
 
-class CompleteFrame(BaseModel):
+class CompleteFrame(_ServerFrame):
     type: Literal["complete"] = "complete"
     message_id: uuid.UUID
     reply_to: uuid.UUID
@@ -104,7 +109,7 @@ class CompleteFrame(BaseModel):
     created_at: datetime
 
 
-class ErrorFrame(BaseModel):
+class ErrorFrame(_ServerFrame):
     type: Literal["error"] = "error"
     code: str
     detail: Any
@@ -112,17 +117,18 @@ class ErrorFrame(BaseModel):
     reply_to: uuid.UUID | None = None
 
 
-class PongFrame(BaseModel):
+class PongFrame(_ServerFrame):
     type: Literal["pong"] = "pong"
 
 
-class HeartbeatFrame(BaseModel):
+class HeartbeatFrame(_ServerFrame):
     type: Literal["heartbeat"] = "heartbeat"
 
 
-SERVER_FRAMES: tuple[type[BaseModel], ...] = (
-    ConnectedFrame, ReplayFrame, AckFrame, StartFrame, TextFrame, ToolFrame, SourcesFrame, EscalationFrame,
-    DegradedFrame, CompleteFrame, ErrorFrame, PongFrame, HeartbeatFrame)
+class ServerFrame(RootModel[Annotated[
+        ConnectedFrame | ReplayFrame | AckFrame | StartFrame | TextFrame | ToolFrame | SourcesFrame | EscalationFrame
+        | DegradedFrame | CompleteFrame | ErrorFrame | PongFrame | HeartbeatFrame, Field(discriminator="type")]]):
+    """Any frame the server sends on `/ws`, told apart by `type`."""
 
 
 def _dump(model: BaseModel) -> Frame:
@@ -198,11 +204,11 @@ def complete(message: Message, reply_to: uuid.UUID, reply: AgentReply | None = N
 
 
 def frame_schemas() -> dict[str, Any]:
-    """JSON schemas of every server frame, for the OpenAPI document's components."""
+    """JSON schemas of every server frame and of their union `ServerFrame`, for the OpenAPI components
+    (the WebSocket route itself has no place in OpenAPI; the widget's frame types are generated from these)."""
     from pydantic.json_schema import models_json_schema
 
-    _, top = models_json_schema([(m, "serialization") for m in SERVER_FRAMES],
-                                ref_template="#/components/schemas/{model}")
+    _, top = models_json_schema([(ServerFrame, "serialization")], ref_template="#/components/schemas/{model}")
     return dict(top.get("$defs", {}))
 
 
