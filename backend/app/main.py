@@ -36,6 +36,7 @@ from app.observability.probes import dependency_probe
 from app.observability.tracing import telemetry_config
 from app.realtime.bus import start_bus
 from app.realtime.connection import Hub
+from app.realtime.router import document_frames
 from app.realtime.router import router as realtime_router
 from app.redis_client import build_redis
 from app.security.api_keys import parse_api_keys
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(realtime_router)
     for router in (auth_router, staff_router, staff_admin_router, staff_customer_router, staff_ws_router):
         app.include_router(router)  # the staff side: login, queue, handoff, admin (docs/staff-api.md)
+    document_frames(app)  # the WebSocket's server frames, for the widget's generated types
     app.include_router(web_router)  # the built chat widget at /, /widget.js, /demo
     log_dist_status()
 

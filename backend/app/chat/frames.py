@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from app.agents.events import AgentEvent, AgentReply, Degraded, EscalationRaised, SourcesFound, TextDelta, ToolStatus
 from app.chat.messages import public_message, timestamp
-from app.chat.schemas import AttachmentInfo, EscalationInfo, HistoryMessage, Source
+from app.chat.schemas import AttachmentInfo, AuthorInfo, EscalationInfo, HistoryMessage, Source
 from app.db.enums import HandoffState
 from app.db.models import Attachment, Message
 
@@ -25,7 +25,12 @@ Frame = dict[str, Any]
 TURN_FRAMES = frozenset({"ack", "start", "tool", "sources", "escalation", "text", "degraded", "complete"})
 
 
-class ConnectedFrame(BaseModel):
+class _ServerFrame(BaseModel):
+    # `type` has a default for building, but is always sent: generated types must say it is required.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
+class ConnectedFrame(_ServerFrame):
     type: Literal["connected"] = "connected"
     session_id: uuid.UUID
     connection_id: str
@@ -35,13 +40,13 @@ class ConnectedFrame(BaseModel):
     max_frame_bytes: int
 
 
-class ReplayFrame(BaseModel):
+class ReplayFrame(_ServerFrame):
     type: Literal["replay"] = "replay"
     messages: list[HistoryMessage]
     has_more: bool
 
 
-class AckFrame(BaseModel):
+class AckFrame(_ServerFrame):
     type: Literal["ack"] = "ack"
     message_id: uuid.UUID
     client_id: str | None
@@ -51,19 +56,19 @@ class AckFrame(BaseModel):
     duplicate: bool = False
 
 
-class StartFrame(BaseModel):
+class StartFrame(_ServerFrame):
     type: Literal["start"] = "start"
     message_id: uuid.UUID
     reply_to: uuid.UUID
 
 
-class TextFrame(BaseModel):
+class TextFrame(_ServerFrame):
     type: Literal["text"] = "text"
     message_id: uuid.UUID
     delta: str
 
 
-class ToolFrame(BaseModel):
+class ToolFrame(_ServerFrame):
     type: Literal["tool"] = "tool"
     message_id: uuid.UUID
     name: str
@@ -71,13 +76,13 @@ class ToolFrame(BaseModel):
     detail: str | None = None
 
 
-class SourcesFrame(BaseModel):
+class SourcesFrame(_ServerFrame):
     type: Literal["sources"] = "sources"
     message_id: uuid.UUID
     sources: list[Source]
 
 
-class EscalationFrame(BaseModel):
+class EscalationFrame(_ServerFrame):
     type: Literal["escalation"] = "escalation"
     message_id: uuid.UUID
     required: bool
@@ -86,13 +91,13 @@ class EscalationFrame(BaseModel):
     priority: str
 
 
-class DegradedFrame(BaseModel):
+class DegradedFrame(_ServerFrame):
     type: Literal["degraded"] = "degraded"
     message_id: uuid.UUID
     reason: str
 
 
-class CompleteFrame(BaseModel):
+class CompleteFrame(_ServerFrame):
     type: Literal["complete"] = "complete"
     message_id: uuid.UUID
     reply_to: uuid.UUID
@@ -105,7 +110,7 @@ class CompleteFrame(BaseModel):
     created_at: datetime
 
 
-class ErrorFrame(BaseModel):
+class ErrorFrame(_ServerFrame):
     type: Literal["error"] = "error"
     code: str
     detail: Any
@@ -113,33 +118,29 @@ class ErrorFrame(BaseModel):
     reply_to: uuid.UUID | None = None
 
 
-class Author(BaseModel):
-    name: str
-
-
-class AgentMessageFrame(BaseModel):
+class AgentMessageFrame(_ServerFrame):
     """A staff member's reply (human handoff)."""
 
     type: Literal["agent_message"] = "agent_message"
     message_id: uuid.UUID
     content: str
-    author: Author
+    author: AuthorInfo
     created_at: datetime
 
 
-class HandoffFrame(BaseModel):
+class HandoffFrame(_ServerFrame):
     """The conversation's handoff state changed: in line (with the position), a person joined, resolved
     (asks for a rating), or back with the assistant."""
 
     type: Literal["handoff"] = "handoff"
     state: HandoffState
     position: int | None = None
-    assignee: Author | None = None
+    assignee: AuthorInfo | None = None
     ticket_id: str | None = None
     rating_requested: bool = False
 
 
-class NoticeFrame(BaseModel):
+class NoticeFrame(_ServerFrame):
     """A system notice stored in the conversation (e.g. "Sam joined the conversation.")."""
 
     type: Literal["notice"] = "notice"
@@ -148,24 +149,25 @@ class NoticeFrame(BaseModel):
     created_at: datetime
 
 
-class AgentTypingFrame(BaseModel):
+class AgentTypingFrame(_ServerFrame):
     type: Literal["agent_typing"] = "agent_typing"
-    author: Author
+    author: AuthorInfo
     typing: bool = True
 
 
-class PongFrame(BaseModel):
+class PongFrame(_ServerFrame):
     type: Literal["pong"] = "pong"
 
 
-class HeartbeatFrame(BaseModel):
+class HeartbeatFrame(_ServerFrame):
     type: Literal["heartbeat"] = "heartbeat"
 
 
-SERVER_FRAMES: tuple[type[BaseModel], ...] = (
-    ConnectedFrame, ReplayFrame, AckFrame, StartFrame, TextFrame, ToolFrame, SourcesFrame, EscalationFrame,
-    DegradedFrame, CompleteFrame, ErrorFrame, AgentMessageFrame, HandoffFrame, NoticeFrame, AgentTypingFrame,
-    PongFrame, HeartbeatFrame)
+class ServerFrame(RootModel[Annotated[
+        ConnectedFrame | ReplayFrame | AckFrame | StartFrame | TextFrame | ToolFrame | SourcesFrame | EscalationFrame
+        | DegradedFrame | CompleteFrame | ErrorFrame | AgentMessageFrame | HandoffFrame | NoticeFrame | AgentTypingFrame
+        | PongFrame | HeartbeatFrame, Field(discriminator="type")]]):
+    """Any frame the server sends on `/ws`, told apart by `type`."""
 
 
 def _dump(model: BaseModel) -> Frame:
@@ -241,11 +243,11 @@ def complete(message: Message, reply_to: uuid.UUID, reply: AgentReply | None = N
 
 
 def frame_schemas() -> dict[str, Any]:
-    """JSON schemas of every server frame, for the OpenAPI document's components."""
+    """JSON schemas of every server frame and of their union `ServerFrame`, for the OpenAPI components
+    (the WebSocket route itself has no place in OpenAPI; the widget's frame types are generated from these)."""
     from pydantic.json_schema import models_json_schema
 
-    _, top = models_json_schema([(m, "serialization") for m in SERVER_FRAMES],
-                                ref_template="#/components/schemas/{model}")
+    _, top = models_json_schema([(ServerFrame, "serialization")], ref_template="#/components/schemas/{model}")
     return dict(top.get("$defs", {}))
 
 
@@ -262,13 +264,13 @@ def heartbeat() -> Frame:
 def agent_message(message: Message) -> Frame:
     author = (message.metadata_ or {}).get("author") or {}
     return _dump(AgentMessageFrame(message_id=message.id, content=message.content,
-                                   author=Author(name=author.get("name", "Support")),
+                                   author=AuthorInfo(name=author.get("name", "Support")),
                                    created_at=timestamp(message.created_at)))
 
 
 def handoff(state: HandoffState, *, position: int | None = None, assignee: str | None = None,
             ticket_id: str | None = None) -> Frame:
-    return _dump(HandoffFrame(state=state, position=position, assignee=Author(name=assignee) if assignee else None,
+    return _dump(HandoffFrame(state=state, position=position, assignee=AuthorInfo(name=assignee) if assignee else None,
                               ticket_id=ticket_id, rating_requested=state == HandoffState.RESOLVED))
 
 
@@ -277,4 +279,4 @@ def notice(message: Message) -> Frame:
 
 
 def agent_typing(name: str, typing: bool = True) -> Frame:
-    return _dump(AgentTypingFrame(author=Author(name=name), typing=typing))
+    return _dump(AgentTypingFrame(author=AuthorInfo(name=name), typing=typing))

@@ -13,7 +13,7 @@ import time
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, WebSocket
+from fastapi import APIRouter, FastAPI, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from app.chat import frames
@@ -46,6 +46,22 @@ class _Close(Exception):
     def __init__(self, code: int) -> None:
         super().__init__(code)
         self.code = code
+
+
+def document_frames(app: FastAPI) -> None:
+    """Add the server frames to the app's OpenAPI components (FastAPI's documented way to extend it),
+    so `npm run gen:api` generates the widget's frame types. REST schemas of the same name win."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            components = build().setdefault("components", {}).setdefault("schemas", {})  # cached by FastAPI
+            for name, value in frames.frame_schemas().items():
+                components.setdefault(name, value)
+        assert app.openapi_schema is not None
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 @router.websocket("/ws")

@@ -32,12 +32,12 @@ from app.staff.handoff import HandoffService, aware
 from app.staff.packet import ticket_id
 from app.staff.schemas import (
     Activity,
-    Author,
     ConversationDetail,
     ConversationItem,
     Draft,
     LastMessage,
     StaffMessageCreated,
+    StaffRef,
     ThreadEntry,
 )
 
@@ -92,7 +92,7 @@ class Inbox:
             packet=(escalation.packet or {}) if escalation else {},
             activities=[Activity(actor_type=a.actor_type, from_state=HandoffState(a.from_state),
                                  to_state=HandoffState(a.to_state), created_at=a.created_at,
-                                 actor=Author(id=a.actor_id, name=names.get(a.actor_id, "?")) if a.actor_id else None)
+                                 actor=StaffRef(id=a.actor_id, name=names.get(a.actor_id, "?")) if a.actor_id else None)
                         for a in activities],
             rating={"score": rating.score, "comment": rating.comment} if rating else None)
 
@@ -104,7 +104,7 @@ class Inbox:
             raise Unprocessable(f"Messages may have at most {self.max_message_chars} characters",
                                 code="message_too_long")
         state = await self._writable(session_id, actor, private)
-        author = Author(id=actor.id, name=actor.name)
+        author = StaffRef(id=actor.id, name=actor.name)
         if private:
             async with self.db.transaction() as s:
                 note = StaffNote(session_id=session_id, author_id=actor.id, author_name=actor.name, content=content)
@@ -196,7 +196,7 @@ class Inbox:
             reason=escalation.reason if escalation else None, priority=escalation.priority if escalation else None,
             summary=escalation.summary if escalation else None, ticket_id=ticket_id(session.handoff_id),
             waiting_since=session.handoff_since,
-            assignee=Author(id=assignee.id, name=assignee.name) if assignee else None,
+            assignee=StaffRef(id=assignee.id, name=assignee.name) if assignee else None,
             last_message=LastMessage(role=last.role, content=last.content[:PREVIEW_CHARS],
                                      created_at=last.created_at) if last else None,
             unread=int(unread or 0))
@@ -218,11 +218,11 @@ async def _names(s: Any, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
 def _entry(m: Message) -> ThreadEntry:
     author = (m.metadata_ or {}).get("author")
     return ThreadEntry(id=m.id, kind="message", role=m.role, content=m.content, sources=m.sources or [],
-                       author=Author(**author) if author else None, created_at=m.created_at,
+                       author=StaffRef(**author) if author else None, created_at=m.created_at,
                        attachments=[{"id": str(a.id), "filename": a.filename, "content_type": a.content_type,
                                      "size_bytes": a.size_bytes} for a in m.__dict__.get("attachments") or []])
 
 
 def _note_entry(n: StaffNote) -> ThreadEntry:
     return ThreadEntry(id=n.id, kind="note", role="note", content=n.content, private=True,
-                       author=Author(id=n.author_id, name=n.author_name), created_at=n.created_at)
+                       author=StaffRef(id=n.author_id, name=n.author_name), created_at=n.created_at)

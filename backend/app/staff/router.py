@@ -12,12 +12,12 @@ from app.staff.deps import CurrentStaff
 from app.staff.enums import HandoffState
 from app.staff.schemas import (
     AssignRequest,
-    Author,
     ConversationDetail,
     ConversationList,
     Draft,
     StaffMessageCreated,
     StaffMessageRequest,
+    StaffRef,
     StateChanged,
 )
 
@@ -50,7 +50,7 @@ async def get_conversation(session_id: uuid.UUID, staff: CurrentStaff, services:
 
 def _changed(session_id: uuid.UUID, state: HandoffState, assignee: Any = None) -> StateChanged:
     return StateChanged(session_id=session_id, state=state,
-                        assignee=Author(id=assignee.id, name=assignee.name) if assignee else None)
+                        assignee=StaffRef(id=assignee.id, name=assignee.name) if assignee else None)
 
 
 @router.post("/conversations/{session_id}/assign", response_model=StateChanged, responses=_ERRORS)

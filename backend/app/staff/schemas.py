@@ -72,7 +72,7 @@ class StaffList(BaseModel):
     total: int
 
 
-class Author(BaseModel):
+class StaffRef(BaseModel):
     id: uuid.UUID | None = None
     name: str
 
@@ -91,7 +91,7 @@ class ConversationItem(BaseModel):
     summary: str | None = None
     ticket_id: str | None = None
     waiting_since: datetime | None = None
-    assignee: Author | None = None
+    assignee: StaffRef | None = None
     last_message: LastMessage | None = None
     unread: int = 0
 
@@ -107,7 +107,7 @@ class ThreadEntry(BaseModel):
     role: str = Field(description="user, assistant, agent, system; `note` for a private note")
     content: str
     private: bool = False
-    author: Author | None = None
+    author: StaffRef | None = None
     sources: list[dict[str, Any]] = []
     attachments: list[dict[str, Any]] = []
     created_at: datetime
@@ -115,7 +115,7 @@ class ThreadEntry(BaseModel):
 
 class Activity(BaseModel):
     actor_type: str
-    actor: Author | None = None
+    actor: StaffRef | None = None
     from_state: HandoffState
     to_state: HandoffState
     created_at: datetime
@@ -149,7 +149,7 @@ class StaffMessageCreated(BaseModel):
     id: uuid.UUID
     private: bool
     content: str
-    author: Author
+    author: StaffRef
     created_at: datetime
     state: HandoffState
 
@@ -157,7 +157,7 @@ class StaffMessageCreated(BaseModel):
 class StateChanged(BaseModel):
     session_id: uuid.UUID
     state: HandoffState
-    assignee: Author | None = None
+    assignee: StaffRef | None = None
 
 
 class Draft(BaseModel):

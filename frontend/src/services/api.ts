@@ -3,6 +3,7 @@ import type {
   ApiErrorBody, AttachmentInfo, HistoryMessage, HistoryPage, MessageResponse, SessionCreated, SessionInfo,
   WidgetConfig,
 } from "../types/api";
+import { describeDetail } from "../state/describe";
 
 /** A failed call: `status` 0 means the server could not be reached at all. */
 export class ApiError extends Error {
@@ -15,13 +16,7 @@ export class ApiError extends Error {
   }
 }
 
-export function describeDetail(detail: unknown): string {
-  if (typeof detail === "string") return detail;
-  if (Array.isArray(detail)) {
-    return detail.map((d) => (d && typeof d === "object" && "msg" in d ? String(d.msg) : String(d))).join("; ");
-  }
-  return "Something went wrong";
-}
+export { describeDetail };
 
 function errorFrom(status: number, body: unknown): ApiError {
   const b = (body ?? {}) as ApiErrorBody;

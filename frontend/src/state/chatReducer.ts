@@ -1,5 +1,5 @@
-// Pure conversion of chat events to view state (no I/O, no clocks): tested on its own.
-import { describeDetail } from "../services/api";
+// Pure conversion of chat events to view state (no I/O, no clocks, no transport): tested on its own.
+import { describeDetail } from "./describe";
 import type { HistoryMessage, Source } from "../types/api";
 import type { ChatMessage, ChatState } from "../types/chat";
 import type { ChatEvent } from "./events";
@@ -65,12 +65,12 @@ export function chatReducer(state: ChatState, event: ChatEvent): ChatState {
       if (!mine) {
         // Sent from another tab or over REST: every socket of the session sees every turn.
         return { ...state, messages: [...state.messages, { id: event.message_id, role: "user",
-          content: event.content ?? "", sources: [], attachments: event.attachments ?? [],
-          createdAt: event.created_at ?? "", status: "sent" }] };
+          content: event.content, sources: [], attachments: event.attachments,
+          createdAt: event.created_at, status: "sent" }] };
       }
       return { ...state, messages: updateWhere(state.messages,
         (m) => m.role === "user" && ((event.client_id && m.clientId === event.client_id) || m.id === event.message_id),
-        (m) => ({ ...m, id: event.message_id, status: "sent", attachments: event.attachments ?? m.attachments })) };
+        (m) => ({ ...m, id: event.message_id, status: "sent", attachments: event.attachments })) };
     }
     case "start":
       return { ...withStreaming(state, (m) => m, event.message_id), assistantBusy: true };
@@ -84,13 +84,10 @@ export function chatReducer(state: ChatState, event: ChatEvent): ChatState {
       // The model failed mid-answer; the built-in responder starts over, so drop what was shown.
       return withStreaming(state, (m) => ({ ...m, content: "", degraded: true }));
     case "escalation":
-      return { ...state, escalation: { ticket_id: event.ticket_id, reason: event.reason,
-        priority: event.priority ?? "normal" } };
+      return { ...state, escalation: { ticket_id: event.ticket_id, reason: event.reason, priority: event.priority } };
     case "complete": {
-      const text = event.message ?? event.content;
       const finish = (m: ChatMessage): ChatMessage => ({ ...m, id: event.message_id, status: "done",
-        content: text ?? m.content, sources: event.sources ?? m.sources, degraded: event.degraded ?? m.degraded,
-        createdAt: event.created_at ?? m.createdAt });
+        content: event.content, sources: event.sources, degraded: event.degraded, createdAt: event.created_at });
       const already = state.messages.some((m) => m.id === event.message_id && m.status === "done");
       const next = already ? state : withStreaming(state, finish);
       const escalation = event.escalation ?? state.escalation;
@@ -99,12 +96,15 @@ export function chatReducer(state: ChatState, event: ChatEvent): ChatState {
     case "replay": {
       // Messages stored while this client was away (after a reconnect), oldest first: add the new ones.
       const ids = knownIds(state);
-      const fresh = event.messages.filter((m) => !ids.has(m.id)).map(fromHistory);
-      if (!fresh.length) return state;
+      const missed = event.messages.filter((m) => !ids.has(m.id));
+      if (!missed.length) return state;
+      const fresh = missed.map(fromHistory);
       // A replayed user message may be one of ours still marked as sending: the replay is the truth.
       const byContent = new Set(fresh.filter((m) => m.role === "user").map((m) => m.content));
       const kept = state.messages.filter((m) => !(m.status === "sending" && byContent.has(m.content)));
-      return { ...state, messages: [...kept, ...fresh] };
+      // A handover that happened while away comes back with its reply, like in history.
+      const handedOver = [...missed].reverse().find((m) => m.escalation)?.escalation;
+      return { ...state, messages: [...kept, ...fresh], escalation: handedOver ?? state.escalation };
     }
     case "error": {
       const failed = event.client_id ?? undefined;
@@ -134,8 +134,6 @@ export function chatReducer(state: ChatState, event: ChatEvent): ChatState {
           (m) => ({ ...m, status: "failed", error: event.detail })) };
     case "connection":
       return { ...state, connection: event.connection };
-    case "escalation_restored":
-      return { ...state, escalation: event.escalation };
     case "dismiss_error":
       return { ...state, error: undefined };
     case "reset":

@@ -1,6 +1,7 @@
-import type { AttachmentInfo, EscalationInfo, Source } from "./api";
+import type { AttachmentInfo, EscalationInfo, MessageRole, Source } from "./api";
 
-export type Role = "user" | "assistant" | "system";
+/** Who wrote a message: the customer, the assistant, a staff member (`agent`) or the system. */
+export type Role = MessageRole;
 
 /** One bubble in the conversation. `id` is the server id once known, a local id before that. */
 export interface ChatMessage {

@@ -288,11 +288,7 @@ export interface components {
              * Format: uuid
              */
             id: string;
-            /**
-             * Role
-             * @enum {string}
-             */
-            role: "user" | "assistant" | "system";
+            role: components["schemas"]["MessageRole"];
             /** Content */
             content: string;
             /** Sources */
@@ -305,6 +301,8 @@ export interface components {
              */
             created_at: string;
             escalation?: components["schemas"]["EscalationInfo"] | null;
+            /** Client Id */
+            client_id?: string | null;
         };
         /** HistoryPage */
         HistoryPage: {
@@ -366,6 +364,11 @@ export interface components {
              */
             degraded: boolean;
         };
+        /**
+         * MessageRole
+         * @enum {string}
+         */
+        MessageRole: "user" | "assistant" | "agent" | "system";
         /** SearchRequest */
         SearchRequest: {
             /** Query */
@@ -383,8 +386,7 @@ export interface components {
              * Format: uuid
              */
             session_id: string;
-            /** Status */
-            status: string;
+            status: components["schemas"]["SessionStatus"];
             /**
              * Message
              * @default Session closed
@@ -415,8 +417,7 @@ export interface components {
             session_token: string;
             /** User Id */
             user_id: string | null;
-            /** Status */
-            status: string;
+            status: components["schemas"]["SessionStatus"];
             /**
              * Created At
              * Format: date-time
@@ -437,8 +438,7 @@ export interface components {
             thread_id: string;
             /** User Id */
             user_id: string | null;
-            /** Status */
-            status: string;
+            status: components["schemas"]["SessionStatus"];
             /** Metadata */
             metadata: {
                 [key: string]: unknown;
@@ -458,6 +458,11 @@ export interface components {
             /** Closed At */
             closed_at: string | null;
         };
+        /**
+         * SessionStatus
+         * @enum {string}
+         */
+        SessionStatus: "active" | "closed";
         /** Source */
         Source: {
             /** Id */
@@ -508,6 +513,253 @@ export interface components {
             allowed_attachment_types: string[];
             /** Websocket */
             websocket: boolean;
+        };
+        /** AckFrame */
+        AckFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "ack";
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+            /** Client Id */
+            client_id: string | null;
+            /** Content */
+            content: string;
+            /** Attachments */
+            attachments: components["schemas"]["AttachmentInfo"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Duplicate
+             * @default false
+             */
+            duplicate: boolean;
+        };
+        /** CompleteFrame */
+        CompleteFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "complete";
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+            /**
+             * Reply To
+             * Format: uuid
+             */
+            reply_to: string;
+            /** Content */
+            content: string;
+            /** Sources */
+            sources: components["schemas"]["Source"][];
+            /** Requires Escalation */
+            requires_escalation: boolean;
+            escalation: components["schemas"]["EscalationInfo"] | null;
+            /** Confidence */
+            confidence: number | null;
+            /** Degraded */
+            degraded: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** ConnectedFrame */
+        ConnectedFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "connected";
+            /**
+             * Session Id
+             * Format: uuid
+             */
+            session_id: string;
+            /** Connection Id */
+            connection_id: string;
+            /** Last Message Id */
+            last_message_id: string | null;
+            /** Heartbeat Seconds */
+            heartbeat_seconds: number;
+            /** Idle Timeout Seconds */
+            idle_timeout_seconds: number;
+            /** Max Frame Bytes */
+            max_frame_bytes: number;
+        };
+        /** DegradedFrame */
+        DegradedFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "degraded";
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+            /** Reason */
+            reason: string;
+        };
+        /** ErrorFrame */
+        ErrorFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "error";
+            /** Code */
+            code: string;
+            /** Detail */
+            detail: unknown;
+            /**
+             * Client Id
+             * @default null
+             */
+            client_id: string | null;
+            /**
+             * Reply To
+             * @default null
+             */
+            reply_to: string | null;
+        };
+        /** EscalationFrame */
+        EscalationFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "escalation";
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+            /** Required */
+            required: boolean;
+            /** Reason */
+            reason: string;
+            /** Ticket Id */
+            ticket_id: string;
+            /** Priority */
+            priority: string;
+        };
+        /** HeartbeatFrame */
+        HeartbeatFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "heartbeat";
+        };
+        /** PongFrame */
+        PongFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "pong";
+        };
+        /** ReplayFrame */
+        ReplayFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "replay";
+            /** Messages */
+            messages: components["schemas"]["HistoryMessage"][];
+            /** Has More */
+            has_more: boolean;
+        };
+        /**
+         * ServerFrame
+         * @description Any frame the server sends on `/ws`, told apart by `type`.
+         */
+        ServerFrame: components["schemas"]["ConnectedFrame"] | components["schemas"]["ReplayFrame"] | components["schemas"]["AckFrame"] | components["schemas"]["StartFrame"] | components["schemas"]["TextFrame"] | components["schemas"]["ToolFrame"] | components["schemas"]["SourcesFrame"] | components["schemas"]["EscalationFrame"] | components["schemas"]["DegradedFrame"] | components["schemas"]["CompleteFrame"] | components["schemas"]["ErrorFrame"] | components["schemas"]["PongFrame"] | components["schemas"]["HeartbeatFrame"];
+        /** SourcesFrame */
+        SourcesFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "sources";
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+            /** Sources */
+            sources: components["schemas"]["Source"][];
+        };
+        /** StartFrame */
+        StartFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "start";
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+            /**
+             * Reply To
+             * Format: uuid
+             */
+            reply_to: string;
+        };
+        /** TextFrame */
+        TextFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "text";
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+            /** Delta */
+            delta: string;
+        };
+        /** ToolFrame */
+        ToolFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "tool";
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+            /** Name */
+            name: string;
+            /** Status */
+            status: string;
+            /**
+             * Detail
+             * @default null
+             */
+            detail: string | null;
         };
     };
     responses: never;
