@@ -72,7 +72,7 @@ async def get_session(session: ChatSessionDep, services: ServicesDep) -> Session
                        status=SessionStatus(session.status), metadata=session.metadata_,
                        message_count=await services.chat.message_count(session.id),
                        created_at=session.created_at, last_activity_at=session.last_activity_at,
-                       closed_at=session.closed_at)
+                       closed_at=session.closed_at, handoff=await services.staff.handoff.customer_view(session.id))
 
 
 @router.delete("/sessions/{session_id}", response_model=SessionClosed,

@@ -61,6 +61,16 @@ class SessionInfo(BaseModel):
     created_at: datetime
     last_activity_at: datetime
     closed_at: datetime | None
+    handoff: HandoffStatus
+
+
+class HandoffStatus(BaseModel):
+    """Who the customer is talking to: the assistant, the staff queue, or a person."""
+
+    state: HandoffState = HandoffState.BOT
+    position: int | None = Field(default=None, description="Place in the staff queue while waiting")
+    assignee: AuthorInfo | None = Field(default=None, description="The person handling the conversation")
+    can_rate: bool = Field(default=False, description="A person resolved it and it was not rated yet")
 
 
 class SendMessageJSON(BaseModel):

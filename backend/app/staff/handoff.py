@@ -19,10 +19,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.chat import frames as chat_frames
+from app.chat.schemas import AuthorInfo, HandoffStatus
 from app.config import Settings
 from app.db.engine import Database
 from app.db.enums import MessageRole
-from app.db.models import ChatSession, Escalation, HandoffActivity, Message, StaffUser, utcnow
+from app.db.models import ChatSession, Escalation, HandoffActivity, Message, Rating, StaffUser, utcnow
 from app.db.repository import MessageRepository
 from app.errors import Conflict, NotFound
 from app.observability import metrics
@@ -122,6 +123,23 @@ class HandoffService:
         if await self.state(session_id) in HUMAN_STATES:
             self.publish(frames.STAFF_CHANNEL, frames.staff_event("typing", session_id, who="customer",
                                                                  typing=typing))
+
+    async def customer_view(self, session_id: uuid.UUID) -> HandoffStatus:
+        """What the customer's widget shows after a reload: state, place in line, who joined, rating."""
+        async with self.db.sessionmaker() as s:
+            session = await s.get(ChatSession, session_id)
+            if session is None:
+                return HandoffStatus()
+            state = HandoffState(session.handoff_state)
+            position = await self._position(s, session.handoff_since) \
+                if state == HandoffState.WAITING and session.handoff_since else None
+            assignee = await s.get(StaffUser, session.assignee_id) if session.assignee_id else None
+            can_rate = False
+            if state == HandoffState.RESOLVED and session.handoff_id:
+                rated = await s.scalar(select(Rating.id).where(Rating.handoff_id == session.handoff_id))
+                can_rate = rated is None
+        return HandoffStatus(state=state, position=position, can_rate=can_rate,
+                             assignee=AuthorInfo(name=assignee.name) if assignee and state in HUMAN_STATES else None)
 
     async def queue_position(self, session_id: uuid.UUID) -> int | None:
         async with self.db.sessionmaker() as s:

@@ -41,7 +41,7 @@ export function useBootstrap(api: ChatApi, dispatch: Dispatch<ChatEvent>, histor
             const history = await api.history(current.sessionId, current.token);
             if (cancelled) return;
             setClosed(info.status !== "active");
-            dispatch({ type: "history_loaded", messages: history });
+            dispatch({ type: "history_loaded", messages: history, handoff: info.handoff });
             return;
           } catch (e) {
             // A session the server no longer knows or accepts: start over rather than show an error.

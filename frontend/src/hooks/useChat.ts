@@ -34,7 +34,21 @@ export function useChat(api: ChatApi, apiBase: string) {
     dispatch({ type: "reset" });
   }, [forget, restart]);
 
-  return { state, config: boot.config, session: boot.session, closed: boot.closed,
+  const session = boot.session;
+  const backToAssistant = useCallback(async () => {
+    // The server answers with a `handoff` frame (socket) too; the REST answer is enough without one.
+    if (!session) return;
+    await api.returnToBot(session.sessionId, session.token);
+    dispatch({ type: "handoff", state: "bot", position: null, assignee: null, ticket_id: null,
+      rating_requested: false });
+  }, [api, session]);
+  const rate = useCallback(async (score: number, comment: string) => {
+    if (!session) return;
+    await api.rate(session.sessionId, session.token, score, comment || undefined);
+    dispatch({ type: "rated" });
+  }, [api, session]);
+
+  return { state, config: boot.config, session: boot.session, closed: boot.closed, backToAssistant, rate,
     uploadProgress: transport.uploadProgress, send: transport.send, typing: transport.typing, newConversation,
     dismissError: () => dispatch({ type: "dismiss_error" }) };
 }

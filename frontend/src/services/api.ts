@@ -32,6 +32,10 @@ export interface ChatApi {
   session(id: string, token: string): Promise<SessionInfo>;
   history(id: string, token: string): Promise<HistoryMessage[]>;
   sendMessage(id: string, token: string, text: string, files: File[], onProgress?: Progress): Promise<MessageResponse>;
+  /** Leave the staff queue (or the person) and talk to the assistant again. */
+  returnToBot(id: string, token: string): Promise<void>;
+  /** CSAT once a person resolved the conversation: 1-5 and an optional comment. */
+  rate(id: string, token: string, score: number, comment?: string): Promise<void>;
   /** Files stored ahead of a WebSocket `message` frame, which names them by id. */
   uploadAttachments(id: string, token: string, files: File[], onProgress?: Progress): Promise<AttachmentInfo[]>;
 }
@@ -90,6 +94,14 @@ export function createApi(baseUrl = "", fetchImpl: typeof fetch = (...a) => fetc
         if (!page.has_more || page.messages.length === 0) return all;
         offset += page.messages.length;
       }
+    },
+    async returnToBot(id, token) {
+      await json(`/chat/sessions/${id}/return-to-bot`, { method: "POST", headers: auth(token) });
+    },
+    async rate(id, token, score, comment) {
+      await json(`/chat/sessions/${id}/rating`, { method: "POST",
+        headers: { ...auth(token), "Content-Type": "application/json" },
+        body: JSON.stringify(comment ? { score, comment } : { score }) });
     },
     sendMessage(id, token, text, files, onProgress) {
       const form = new FormData();

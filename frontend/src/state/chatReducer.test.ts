@@ -18,6 +18,10 @@ const DEFAULTS: { [K in Kind]?: Omit<FrameOf<K>, "type"> } = {
     escalation: null, confidence: null, degraded: false, created_at: "t" },
   error: { code: "", detail: "", client_id: null, reply_to: null },
   replay: { messages: [], has_more: false },
+  handoff: { state: "waiting", position: null, assignee: null, ticket_id: null, rating_requested: false },
+  agent_message: { message_id: "g1", content: "", author: { name: "Sam" }, created_at: "t" },
+  notice: { message_id: "n1", content: "", created_at: "t" },
+  agent_typing: { author: { name: "Sam" }, typing: true },
 };
 function frame<K extends Kind>(type: K, fields: Partial<FrameOf<K>>): FrameOf<K> {
   return { ...DEFAULTS[type], ...fields, type } as unknown as FrameOf<K>;
@@ -78,7 +82,8 @@ describe("chatReducer", () => {
     expect(s.escalation).toEqual({ ticket_id: "ESC-1", reason: "customer_request", priority: "high" });
     const reply: MessageResponse = { message: "A person will help", sources: [], requires_escalation: true,
       message_id: "a2", user_message_id: "u2", session_id: "s", created_at: "t", attachments: [],
-      escalation: { ticket_id: "ESC-2", reason: "frustration", priority: "normal" }, confidence: null, degraded: false };
+      escalation: { ticket_id: "ESC-2", reason: "frustration", priority: "normal" }, confidence: null, degraded: false,
+      handled_by: "bot", handoff_state: "waiting", queue_position: 2 };
     const r = run([sent, { type: "http_reply", clientId: "c1", reply }]);
     expect(r.escalation?.ticket_id).toBe("ESC-2");
     expect(r.messages.map((m) => [m.id, m.status])).toEqual([["u2", "sent"], ["a2", "done"]]);
@@ -140,5 +145,49 @@ describe("chatReducer", () => {
     const live = run([sent, { type: "connection", connection: { mode: "live" } }, { type: "reset" }]);
     expect(live.messages).toEqual([]);
     expect(live.connection.mode).toBe("live");
+  });
+
+  it("follows a handoff: in line, a person joins and writes, typing, resolved, rated", () => {
+    let s = run([frame("handoff", { state: "waiting", position: 2, ticket_id: "ESC-1" }),
+      frame("notice", { message_id: "n1", content: "You are number 2 in line" })]);
+    expect(s.handoff).toMatchObject({ state: "waiting", position: 2 });
+    expect(s.messages.map((m) => [m.role, m.content])).toEqual([["system", "You are number 2 in line"]]);
+    // While a person handles it, an acknowledged message leaves nobody "typing" for the assistant.
+    s = run([sent, frame("ack", { message_id: "u1", client_id: "c1" })], s);
+    expect(s.assistantBusy).toBe(false);
+    s = run([frame("handoff", { state: "assigned", assignee: { name: "Sam" } }), frame("agent_typing", {}),
+      frame("agent_message", { message_id: "g1", content: "Hi, Sam here" }),
+      frame("agent_message", { message_id: "g1", content: "Hi, Sam here" })], s);
+    expect(s.handoff).toMatchObject({ state: "assigned", assignee: "Sam" });
+    expect(s.agentTyping).toBeUndefined();
+    expect(s.messages.filter((m) => m.role === "agent").map((m) => [m.author, m.content])).toEqual([["Sam", "Hi, Sam here"]]);
+    s = run([frame("handoff", { state: "resolved", rating_requested: true })], s);
+    expect(s.handoff.canRate).toBe(true);
+    s = chatReducer(s, { type: "rated" });
+    expect(s.handoff).toMatchObject({ canRate: false, rated: true });
+  });
+
+  it("a REST message a person handles gets no assistant bubble; back to the bot clears the notice", () => {
+    const reply: MessageResponse = { message: "", sources: [], requires_escalation: false, message_id: null,
+      user_message_id: "u5", session_id: "s", created_at: "t", attachments: [], escalation: null, confidence: null,
+      degraded: false, handled_by: "human", handoff_state: "assigned", queue_position: null };
+    const waiting = run([frame("escalation", { required: true, reason: "customer_request", ticket_id: "ESC-3" }),
+      frame("handoff", { state: "waiting", position: 1 })]);
+    const s = run([sent, { type: "http_reply", clientId: "c1", reply }], waiting);
+    expect(s.messages.map((m) => [m.id, m.role])).toEqual([["u5", "user"]]);
+    expect(s.assistantBusy).toBe(false);
+    const back = chatReducer(s, frame("handoff", { state: "bot" }));
+    expect(back.escalation).toBeUndefined();
+    expect(back.handoff.state).toBe("bot");
+  });
+
+  it("restores the handoff state and agent authors from history", () => {
+    const history: HistoryMessage[] = [
+      { id: "g0", role: "agent", content: "Hello from Sam", sources: [], attachments: [], created_at: "t",
+        author: { name: "Sam" } }];
+    const s = run([{ type: "history_loaded", messages: history,
+      handoff: { state: "assigned", position: null, assignee: { name: "Sam" }, can_rate: false } }]);
+    expect(s.messages[0]).toMatchObject({ role: "agent", author: "Sam" });
+    expect(s.handoff).toMatchObject({ state: "assigned", assignee: "Sam" });
   });
 });

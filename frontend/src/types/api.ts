@@ -13,6 +13,8 @@ export type AttachmentInfo = Schemas["AttachmentInfo"];
 export type EscalationInfo = Schemas["EscalationInfo"];
 export type WidgetConfig = Schemas["WidgetConfig"];
 export type MessageRole = Schemas["MessageRole"];
+export type HandoffState = Schemas["HandoffState"];
+export type HandoffStatus = Schemas["HandoffStatus"];
 
 /** Frames the server sends on /ws (docs/api.md), generated from the backend's frame models. */
 export type ServerFrame = Schemas["ServerFrame"];
