@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from tests.realtime.conftest import LiveServer, Session, new_session, open_socket, recv, recv_until
 from tests.staff.conftest import Staff, escalated_session, login, new_agent
@@ -188,3 +190,35 @@ async def _next(ws: ClientConnection, kind: str) -> dict[str, Any]:
 
 
 __all__ = ["Session", "Staff"]
+
+
+async def test_typing_both_ways_and_a_disabled_staff_socket_is_cut_off(staff_server: LiveServer) -> None:
+    admin = await login(staff_server.http)
+    tess, tess_id = await new_agent(admin, "Tess")
+    session, _ = await escalated_session(staff_server)
+    assert (await tess.call("POST", f"/staff/conversations/{session.id}/assign")).status_code == 200
+    async with open_socket(staff_server, session) as customer, \
+            connect(f"ws://127.0.0.1:{staff_server.port}/staff/ws") as staff_ws:
+        await staff_ws.send(json.dumps({"type": "auth", "token": tess.token}))
+        assert (await recv(staff_ws))["type"] == "connected"
+        await staff_ws.send(json.dumps({"type": "typing", "session_id": session.id, "typing": True}))
+        typing = await _next(customer, "agent_typing")
+        assert typing["author"] == {"name": "Tess"} and typing["typing"] is True
+        await customer.send(json.dumps({"type": "typing"}))
+        heard = await staff_socket_frames(staff_ws, "typing", session.id)
+        if heard["who"] == "agent":  # our own typing, echoed to every staff socket first
+            heard = await staff_socket_frames(staff_ws, "typing", session.id)
+        assert heard["who"] == "customer"
+        # Disabled while connected: the next frame from that socket closes it with 4401.
+        assert (await admin.call("PATCH", f"/staff/users/{tess_id}", json={"active": False})).status_code == 200
+        await staff_ws.send(json.dumps({"type": "ping"}))
+        try:
+            while True:
+                await recv(staff_ws, 10)
+        except ConnectionClosed as closed:
+            assert closed.rcvd is not None and closed.rcvd.code == 4401
+    async with connect(f"ws://127.0.0.1:{staff_server.port}/staff/ws?token=not-a-token") as refused:
+        frame = await recv(refused)
+        assert frame["code"] == "invalid_staff_token"
+        with pytest.raises(ConnectionClosed):
+            await recv(refused, 10)
