@@ -37,6 +37,7 @@ class Stack:
     backends: dict[str, tuple[Process, int]]
     prometheus: str
     started: float
+    phases: dict[str, float]
 
 
 @pytest.fixture
@@ -49,10 +50,16 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     for name in KB_SAMPLE:
         (kb / name).write_text((REPO_ROOT / "docs" / "knowledge-base" / name).read_text())
     processes: list[Process] = []
+    phases: dict[str, float] = {}
+
+    def mark(phase: str) -> None:
+        phases[phase] = round(time.monotonic() - started, 1)
+
     try:
         async with fresh_postgres_database() as database_url:
             chroma, chroma_port = await anyio.to_thread.run_sync(topology.chroma_server, tmp_path)
             processes.append(chroma)
+            mark("chroma")
             # What docker-compose.prod.yml gives every replica, with loopback for the service names.
             env = topology.clean_env(
                 ENVIRONMENT="production", SECRET_KEY=uuid.uuid4().hex * 2, CORS_ORIGINS="https://support.example.com",
@@ -63,18 +70,23 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
                 TRUSTED_PROXIES="127.0.0.1", METRICS_ALLOWED_NETWORKS="127.0.0.1/32", LOG_LEVEL="WARNING",
                 HEALTH_PROBE_INTERVAL_SECONDS="5", DATA_DIR=str(tmp_path / "attachments"))
             await anyio.to_thread.run_sync(topology.migrate, env, tmp_path)
+            mark("migrated")
             backends = {name: topology.backend(name, env, tmp_path) for name in REPLICAS}
             processes.extend(process for process, _ in backends.values())
-            async with anyio.create_task_group() as group:
-                for process, port in backends.values():
-                    group.start_soon(anyio.to_thread.run_sync, process.wait_http,
-                                     f"http://127.0.0.1:{port}/health/readiness", 240)
             ports = {name: port for name, (_, port) in backends.items()}
+            # The proxy and Prometheus need no live backend to start (as in compose, where only the
+            # proxy waits): start them while the replicas load their model.
             proxy, proxy_port = await anyio.to_thread.run_sync(topology.nginx, ports, tmp_path)
             processes.append(proxy)
             prometheus, prometheus_url = await anyio.to_thread.run_sync(topology.prometheus, ports, tmp_path)
             processes.append(prometheus)
-            yield Stack(proxy_port, backends, prometheus_url, started)
+            mark("proxy_and_prometheus")
+            async with anyio.create_task_group() as group:
+                for process, port in backends.values():
+                    group.start_soon(anyio.to_thread.run_sync, process.wait_http,
+                                     f"http://127.0.0.1:{port}/health/readiness", 240)
+            mark("replicas_ready")
+            yield Stack(proxy_port, backends, prometheus_url, started, phases)
     finally:
         for process in reversed(processes):
             process.stop()
@@ -149,7 +161,8 @@ async def test_conversation_survives_a_replica_through_the_proxy(stack: Stack) -
                                    {instances[holder]: 0.0, instances[survivor]: 1.0})
     rss = stack.backends[survivor][0].rss_mib()
     elapsed = time.monotonic() - stack.started
-    report = {"topology_test_seconds": round(elapsed, 1), "backend_replica_rss_mib": round(rss, 1)}
+    report = {"topology_test_seconds": round(elapsed, 1), "backend_replica_rss_mib": round(rss, 1),
+              "phases_seconds": stack.phases}
     artifacts = REPO_ROOT / "test-artifacts" / "deploy"
     artifacts.mkdir(parents=True, exist_ok=True)
     (artifacts / "topology.json").write_text(json.dumps(report) + "\n")
