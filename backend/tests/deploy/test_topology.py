@@ -35,6 +35,7 @@ REPLICAS = ("backend-1", "backend-2")  # the service names of docker-compose.pro
 class Stack:
     proxy: int
     backends: dict[str, tuple[Process, int]]
+    chroma: Process
     prometheus: str
     started: float
     phases: dict[str, float]
@@ -86,7 +87,7 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
                     group.start_soon(anyio.to_thread.run_sync, process.wait_http,
                                      f"http://127.0.0.1:{port}/health/readiness", 240)
             mark("replicas_ready")
-            yield Stack(proxy_port, backends, prometheus_url, started, phases)
+            yield Stack(proxy_port, backends, chroma, prometheus_url, started, phases)
     finally:
         for process in reversed(processes):
             process.stop()
@@ -162,7 +163,7 @@ async def test_conversation_survives_a_replica_through_the_proxy(stack: Stack) -
     rss = stack.backends[survivor][0].rss_mib()
     elapsed = time.monotonic() - stack.started
     report = {"topology_test_seconds": round(elapsed, 1), "backend_replica_rss_mib": round(rss, 1),
-              "phases_seconds": stack.phases}
+              "chroma_server_rss_mib": round(stack.chroma.rss_mib(), 1), "phases_seconds": stack.phases}
     artifacts = REPO_ROOT / "test-artifacts" / "deploy"
     artifacts.mkdir(parents=True, exist_ok=True)
     (artifacts / "topology.json").write_text(json.dumps(report) + "\n")
