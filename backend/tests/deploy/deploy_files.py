@@ -30,14 +30,19 @@ PROD_SECRETS = {"SECRET_KEY": "k" * 48, "CORS_ORIGINS": "https://support.example
 _INTERPOLATION = re.compile(r"\$\{([A-Z][A-Z0-9_]*)(?:(:?[-?])([^}]*))?\}")
 
 
+def missing(message: str) -> None:
+    """Skip with the reason on a developer machine; under CI=true a missing requirement is a failure."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"required under CI=true: {message}")
+    pytest.skip(message)
+
+
 def tool(name: str, hint: str) -> str:
-    """Path of a command-line tool; skipped with the reason locally, a failure under CI=true."""
+    """Path of a command-line tool (Debian keeps nginx in /usr/sbin, often not on a user's PATH)."""
     path = shutil.which(name) or (f"/usr/sbin/{name}" if os.access(f"/usr/sbin/{name}", os.X_OK) else None)
     if path is None:
-        message = f"`{name}` not installed: {hint}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"required under CI=true: {message}")
-        pytest.skip(message)
+        missing(f"`{name}` not installed: {hint}")
+    assert path is not None
     return path
 
 

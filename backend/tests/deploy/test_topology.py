@@ -1,12 +1,13 @@
 """The production topology for real, without Docker: a WebSocket conversation through nginx (the very
-config the prod compose mounts) survives the death of the replica holding it, and Prometheus (the prod
-scrape config) sees every replica. Prints the test's wall time and a replica's memory."""
+config the prod compose mounts, and its TLS drop-in) survives the death of the replica holding it, and
+Prometheus (the prod scrape config) sees every replica. Prints the test's wall time and a replica's memory."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import re
+import ssl
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -34,6 +35,8 @@ REPLICAS = ("backend-1", "backend-2")  # the service names of docker-compose.pro
 @dataclass
 class Stack:
     proxy: int
+    proxy_tls: int
+    tls_certificate: str
     backends: dict[str, tuple[Process, int]]
     chroma: Process
     prometheus: str
@@ -77,7 +80,7 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
             ports = {name: port for name, (_, port) in backends.items()}
             # The proxy and Prometheus need no live backend to start (as in compose, where only the
             # proxy waits): start them while the replicas load their model.
-            proxy, proxy_port = await anyio.to_thread.run_sync(topology.nginx, ports, tmp_path)
+            proxy, proxy_port, tls_port = await anyio.to_thread.run_sync(topology.nginx, ports, tmp_path)
             processes.append(proxy)
             prometheus, prometheus_url = await anyio.to_thread.run_sync(topology.prometheus, ports, tmp_path)
             processes.append(prometheus)
@@ -87,7 +90,8 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
                     group.start_soon(anyio.to_thread.run_sync, process.wait_http,
                                      f"http://127.0.0.1:{port}/health/readiness", 240)
             mark("replicas_ready")
-            yield Stack(proxy_port, backends, chroma, prometheus_url, started, phases)
+            certificate = str(tmp_path / "nginx" / "certs" / "fullchain.pem")
+            yield Stack(proxy_port, tls_port, certificate, backends, chroma, prometheus_url, started, phases)
     finally:
         for process in reversed(processes):
             process.stop()
@@ -140,8 +144,10 @@ async def test_conversation_survives_a_replica_through_the_proxy(stack: Stack) -
                 while True:  # the proxy closes the client side once its upstream is gone
                     await asyncio.wait_for(ws.recv(), 30)
 
-        # The client reconnects through the same proxy: it lands on the survivor and the conversation goes on.
-        async with connect(url) as ws:
+        # The client reconnects through the proxy (over TLS this time: the conf.d/tls.conf.example server),
+        # lands on the survivor, and the conversation goes on.
+        tls = ssl.create_default_context(cafile=stack.tls_certificate)  # the test's self-signed one
+        async with connect(f"wss://127.0.0.1:{stack.proxy_tls}/ws?session_id={session_id}", ssl=tls) as ws:
             await ws.send(json.dumps({"type": "auth", "token": token, "last_message_id": first[-1]["message_id"]}))
             connected = await recv(ws)
             assert connected["type"] == "connected" and connected["last_message_id"] == first[-1]["message_id"]
@@ -152,8 +158,10 @@ async def test_conversation_survives_a_replica_through_the_proxy(stack: Stack) -
             second = await recv_until(ws, "complete", limit=60)
             assert second[0]["client_id"] == "second" and "return" in second[-1]["content"].lower()
 
+    async with httpx.AsyncClient(base_url=f"https://127.0.0.1:{stack.proxy_tls}", verify=tls, timeout=60) as client:
         history = await client.get(f"/chat/sessions/{session_id}/history",
                                    headers={"Authorization": f"Bearer {token}"})
+        assert history.headers["strict-transport-security"].startswith("max-age=")
         assert history.status_code == 200, history.text
         assert [m["id"] for m in history.json()["messages"]] == [
             first[0]["message_id"], first[-1]["message_id"], second[0]["message_id"], second[-1]["message_id"]]

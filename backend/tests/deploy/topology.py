@@ -18,7 +18,7 @@ import yaml
 
 from app.config import REPO_ROOT
 from tests.conftest import free_port
-from tests.deploy.deploy_files import BACKEND_PORT, NGINX_CONF, NGINX_DIR, PROD_PROMETHEUS, tool
+from tests.deploy.deploy_files import BACKEND_PORT, NGINX_CONF, NGINX_DIR, PROD_PROMETHEUS, missing, tool
 from tests.observability.monitoring_files import ALERT_RULE_FILES
 from tests.observability.stack import _stop, _wait
 
@@ -77,9 +77,10 @@ def migrate(env: dict[str, str], log_dir: Path) -> None:
     assert job.process.wait(timeout=120) == 0, job.log.read_text()[-3000:]
 
 
-def nginx_config(upstreams: dict[str, int], listen_port: int, workdir: Path) -> Path:
+def nginx_config(upstreams: dict[str, int], listen_port: int, tls_port: int, workdir: Path) -> Path:
     """deploy/nginx/nginx.conf with only its `server backend-N:8000` and `listen 80` lines pointed at
-    loopback; the folder it includes (locations.conf, conf.d/) is the repository's, by symlink."""
+    loopback. The folder it includes (mounted at /etc/nginx/support-agent in compose) gets the
+    repository's locations.conf and, as conf.d/tls.conf, the TLS example with a throwaway certificate."""
     text = NGINX_CONF.read_text()
     for service, port in upstreams.items():
         text, count = re.subn(rf"(\n\s*server\s+){re.escape(service)}:{BACKEND_PORT}\b", rf"\g<1>127.0.0.1:{port}",
@@ -88,23 +89,39 @@ def nginx_config(upstreams: dict[str, int], listen_port: int, workdir: Path) -> 
     text, count = re.subn(r"(\n\s*listen\s+)80\b", rf"\g<1>127.0.0.1:{listen_port}", text)
     assert count == 1, "nginx.conf should listen on port 80 exactly once"
     conf_dir = workdir / "nginx"
-    conf_dir.mkdir()
-    (conf_dir / "support-agent").symlink_to(NGINX_DIR)  # mounted at /etc/nginx/support-agent in compose
+    included = conf_dir / "support-agent"
+    (included / "conf.d").mkdir(parents=True)
+    (included / "locations.conf").symlink_to(NGINX_DIR / "locations.conf")
+    certs = conf_dir / "certs"
+    certs.mkdir()
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-days", "1",
+                    "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(certs / "privkey.pem"), "-out", str(certs / "fullchain.pem")],
+                   check=True, capture_output=True, timeout=60)
+    tls, count = re.subn(r"(\n\s*listen\s+)443\b", rf"\g<1>127.0.0.1:{tls_port}",
+                         (NGINX_DIR / "conf.d" / "tls.conf.example").read_text())
+    assert count == 1, "tls.conf.example should listen on 443 exactly once"
+    (included / "conf.d" / "tls.conf").write_text(tls.replace("/etc/nginx/certs/", f"{certs}/"))
     (conf_dir / "nginx.conf").write_text(text)
     return conf_dir / "nginx.conf"
 
 
-def nginx(upstreams: dict[str, int], log_dir: Path) -> tuple[Process, int]:
+def nginx(upstreams: dict[str, int], log_dir: Path) -> tuple[Process, int, int]:
+    """Debian's nginx on the prod config; returns the process, the HTTP port and the HTTPS port."""
     binary = tool("nginx", "`make test` installs Debian's nginx package (make deploy-tools)")
-    port = free_port()
-    config = nginx_config(upstreams, port, log_dir)
+    tool("openssl", "Debian's openssl package (the TLS server needs a certificate)")
+    if os.geteuid() != 0 and not os.access("/var/lib/nginx", os.W_OK):
+        # Debian's build keeps its temp folders there; only the http block could move them.
+        missing("nginx needs root (or a writable /var/lib/nginx) for its temp folders; CI runs as root")
+    port, tls_port = free_port(), free_port()
+    config = nginx_config(upstreams, port, tls_port, log_dir)
     check = subprocess.run([binary, "-t", "-c", str(config), "-e", "stderr", "-g", f"pid {log_dir}/nginx.pid;"],
                            capture_output=True, text=True, timeout=30)
     assert check.returncode == 0, check.stderr
     server = Process("nginx", [binary, "-c", str(config), "-e", "stderr",
                                "-g", f"daemon off; pid {log_dir}/nginx.pid;"], log_dir)
     server.wait_http(f"http://127.0.0.1:{port}/nginx-health", timeout=30)
-    return server, port
+    return server, port, tls_port
 
 
 def prometheus(targets: dict[str, int], log_dir: Path) -> tuple[Process, str]:
