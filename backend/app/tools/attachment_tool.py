@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import anyio
-from sqlalchemy import update
 
 from app.config import Settings
 from app.db.engine import Database
-from app.db.models import Attachment
+from app.db.repository import MessageRepository
 from app.files.safe_parse import SafeParser
 from app.tools.base_tool import AttachmentRef, BaseTool, ToolContext, ToolResult
 from app.tools.extractive import select
@@ -115,9 +114,7 @@ class AttachmentTool(BaseTool):
             log.warning("attachment.unreadable", extra={"attachment_id": str(ref.id), "status": status,
                                                         "reason": reason, "suffix": Path(ref.filename).suffix})
         if self.db is not None:
-            async with self.db.transaction() as db:
-                await db.execute(update(Attachment).where(Attachment.id == ref.id)
-                                 .values(status=status, extracted_text=text if status == "processed" else None))
+            await MessageRepository(self.db).set_extracted(ref.id, status, text if status == "processed" else None)
         return FileText(ref.id, ref.filename, status, text)
 
     def _precheck(self, path: Path) -> tuple[str, str, str]:
