@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.config import Settings
 from app.errors import error_body
 from app.observability import metrics
+from app.security.origin import websocket_origin_allowed
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(rb"[\[\]{}]")
@@ -75,8 +76,13 @@ class InputGuardMiddleware:
         self.max_bytes = settings.max_json_body_bytes
         self.max_depth = settings.max_json_depth
         self.max_keys = settings.max_json_keys
+        self.allowed_origins = settings.cors_origins
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and not websocket_origin_allowed(scope, self.allowed_origins):
+            metrics.ERRORS.labels(type="websocket_origin_refused").inc()
+            await send({"type": "websocket.close", "code": 4403})  # before accept: the handshake gets 403
+            return
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await self.app(scope, receive, send)
             return
