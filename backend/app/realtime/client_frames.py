@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from app.security.input_guard import clean_text_escapes
+
 
 class _ClientFrame(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -54,7 +56,8 @@ class FrameError(Exception):
 
 def parse_client_frame(text: str) -> ClientFrame:
     try:
-        raw = json.loads(text)
+        # NUL and unpaired surrogates (unstorable in PostgreSQL) become U+FFFD, as in REST bodies.
+        raw = json.loads(clean_text_escapes(text.encode()).decode())
     except ValueError as exc:
         raise FrameError("malformed_json", "The frame is not valid JSON") from exc
     if not isinstance(raw, dict):

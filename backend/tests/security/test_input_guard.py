@@ -65,3 +65,10 @@ async def test_the_app_refuses_hostile_input_with_its_error_shape(client: httpx.
     many = ("{" + ",".join(f'"{i}":0' for i in range(1_000_000)) + "}").encode()
     assert (await client.post("/chat/sessions", content=many, headers=headers)).status_code == 413
     assert (await client.get("/health/liveness")).status_code == 200
+
+
+def test_websocket_frames_are_cleaned_the_same_way() -> None:
+    from app.realtime.client_frames import MessageFrame, parse_client_frame
+
+    frame = parse_client_frame('{"type": "message", "content": "a\\u0000b\\ud800"}')
+    assert isinstance(frame, MessageFrame) and frame.content == "a\ufffdb\ufffd"
