@@ -55,9 +55,11 @@ class FrameError(Exception):
 
 
 def parse_client_frame(text: str) -> ClientFrame:
+    raw_bytes = text.encode()
+    if clean_text_escapes(raw_bytes) is not raw_bytes:  # NUL or unpaired surrogate: unstorable, as in REST
+        raise FrameError("invalid_characters", "Text may not contain NUL characters or unpaired surrogates")
     try:
-        # NUL and unpaired surrogates (unstorable in PostgreSQL) become U+FFFD, as in REST bodies.
-        raw = json.loads(clean_text_escapes(text.encode()).decode())
+        raw = json.loads(text)
     except ValueError as exc:
         raise FrameError("malformed_json", "The frame is not valid JSON") from exc
     if not isinstance(raw, dict):

@@ -91,7 +91,8 @@ class Connection:
         """Queue a frame for this socket without waiting; a full queue closes the socket (slow reader)."""
         if self.close_code is not None:
             return
-        if frame.get("type") == "text" and self.queue:
+        # Only under backpressure (half the queue waiting): a reader that keeps up gets every delta.
+        if frame.get("type") == "text" and len(self.queue) >= max(1, self.max_queued // 2):
             last = self.queue[-1]
             if last.get("type") == "text" and last.get("message_id") == frame.get("message_id"):
                 # A copy: the same frame dict is delivered to every socket of the session.

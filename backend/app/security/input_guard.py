@@ -6,8 +6,8 @@
   (strings blanked first), so a body nested 100,000 deep or holding a million keys is refused (400)
   without building it.
 - Text: a `\\u0000` escape or an unpaired UTF-16 surrogate escape would decode to a str that PostgreSQL
-  cannot store (NUL) or asyncpg cannot encode (lone surrogate); both are replaced here by U+FFFD, the
-  replacement character, in every field, IDs included, so a request the schema allows is still served.
+  cannot store (NUL) or asyncpg cannot encode (lone surrogate); a body with either is refused here (422
+  `invalid_characters`), whatever the field, IDs included. WebSocket frames get the same check.
   Raw NUL bytes and invalid UTF-8 already fail JSON parsing (400).
 """
 
@@ -44,6 +44,7 @@ def body_problem(body: bytes, max_depth: int, max_keys: int) -> tuple[int, str, 
 
 
 _REPLACEMENT = b"\\ufffd"
+_INVALID_TEXT = "Text may not contain NUL characters or unpaired surrogates"
 
 
 def clean_text_escapes(body: bytes) -> bytes:
@@ -119,11 +120,9 @@ class InputGuardMiddleware:
             if problem is not None:
                 await _refuse(send, *problem)
                 return
-            cleaned = clean_text_escapes(body)
-            if cleaned is not body:
-                body = cleaned
-                scope = {**scope, "headers": [(k, str(len(body)).encode() if k == b"content-length" else v)
-                                              for k, v in scope["headers"]]}
+            if clean_text_escapes(body) is not body:
+                await _refuse(send, 422, "invalid_characters", _INVALID_TEXT)
+                return
         replayed = False
 
         async def replay() -> Message:

@@ -30,13 +30,13 @@ async def test_a_long_answer_to_a_lagging_reader_is_merged_not_cut_off(tmp_path:
     for _ in range(2000):  # far more deltas than the queue holds
         conn.send(shared)
     assert conn.close_code is None
-    assert [f["type"] for f in conn.queue] == ["start", "text"]
-    assert conn.queue[-1]["delta"] == "word " * 2000
+    assert [f["type"] for f in conn.queue] == ["start", "text", "text", "text"]
+    assert "".join(f["delta"] for f in list(conn.queue)[1:]) == "word " * 2000
     assert shared["delta"] == "word ", "the frame other sockets received is not changed"
     # Another reply's delta, or another kind of frame, is not merged into it.
     conn.send(text(uuid.uuid4(), "other"))
     conn.send(frames.heartbeat())
-    assert len(conn.queue) == 4
+    assert len(conn.queue) == 6
 
 
 async def test_a_reader_that_stops_is_still_disconnected(tmp_path: Path) -> None:

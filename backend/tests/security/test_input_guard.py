@@ -51,9 +51,9 @@ async def test_the_app_refuses_hostile_input_with_its_error_shape(client: httpx.
         response = await client.post("/chat/sessions", content=body.encode(), headers=headers)
         assert response.status_code == status, (body[:40], response.text)
         assert response.json()["code"] == code and response.json()["request_id"]
-    for raw, stored in (('{"user_id": "nul\\u0000"}', "nul\ufffd"), ('{"user_id": "\\udfff"}', "\ufffd")):
-        cleaned = await client.post("/chat/sessions", content=raw.encode(), headers=headers)
-        assert cleaned.status_code == 201 and cleaned.json()["user_id"] == stored
+    for raw in ('{"user_id": "nul\\u0000"}', '{"user_id": "\\udfff"}'):
+        refused = await client.post("/chat/sessions", content=raw.encode(), headers=headers)
+        assert refused.status_code == 422 and refused.json()["code"] == "invalid_characters"
     created = await client.post("/chat/sessions", json={"user_id": "ok-\U0001F600"})
     assert created.status_code == 201 and created.json()["user_id"] == "ok-\U0001F600"
     session = created.json()
@@ -67,8 +67,10 @@ async def test_the_app_refuses_hostile_input_with_its_error_shape(client: httpx.
     assert (await client.get("/health/liveness")).status_code == 200
 
 
-def test_websocket_frames_are_cleaned_the_same_way() -> None:
-    from app.realtime.client_frames import MessageFrame, parse_client_frame
+def test_websocket_frames_are_checked_the_same_way() -> None:
+    from app.realtime.client_frames import FrameError, MessageFrame, parse_client_frame
 
-    frame = parse_client_frame('{"type": "message", "content": "a\\u0000b\\ud800"}')
-    assert isinstance(frame, MessageFrame) and frame.content == "a\ufffdb\ufffd"
+    with pytest.raises(FrameError) as refused:
+        parse_client_frame('{"type": "message", "content": "a\\u0000b"}')
+    assert refused.value.code == "invalid_characters"
+    assert isinstance(parse_client_frame('{"type": "message", "content": "ok \\ud83d\\ude00"}'), MessageFrame)
