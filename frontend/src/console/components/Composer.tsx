@@ -98,7 +98,7 @@ export function Composer({ sessionId, runtime, disabled, onSent }: { sessionId: 
         <label className="flex items-center gap-1"><input type="radio" name="kind" checked={isPrivate}
           onChange={() => { stopTyping(); setPrivate(true); }} /> Private note</label>
       </fieldset>
-      <label htmlFor={`composer-${sessionId}`} className="sr-only">{isPrivate ? "Private note" : "Reply to the customer"}</label>
+      <label htmlFor={`composer-${sessionId}`} className="sr-only">{isPrivate ? "Private note text" : "Reply to the customer"}</label>
       <textarea id={`composer-${sessionId}`} ref={box} rows={3} value={text} disabled={disabled || busy}
         onChange={(e) => change(e.target.value)} onKeyDown={onKey} onBlur={stopTyping}
         placeholder={isPrivate ? "Note for colleagues (the customer never sees it)" : "Reply… type / for canned replies; Ctrl+Enter sends"}
