@@ -5,6 +5,7 @@ Every field here is documented in `.env.example`; a test keeps the two in step.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -33,6 +34,18 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["http://localhost:5173", "http://127.0.0.1:5173"])
     data_dir: Path = REPO_ROOT / "data"
+
+    # --- behind a reverse proxy, production defaults (docs/deployment.md) -----------------------
+    # Peers whose X-Forwarded-For/-Proto are believed (addresses or networks, "*" = any). Only behind
+    # one of them is request.client the real client, which the rate limits and /metrics rules use.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    # /docs, /redoc and /openapi.json. Unset: served except when ENVIRONMENT is staging or production.
+    docs_enabled: bool | None = None
+    # `Authorization: Bearer <token>` opens /metrics from any address.
+    metrics_token: str = ""
+    # Networks that may read /metrics without the token. Empty: any address in development and test,
+    # loopback only in staging and production.
+    metrics_allowed_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # --- observability -----------------------------------------------------------------------
     # Seconds between background dependency checks (the dependency_up metric); 0 turns them off.
@@ -166,7 +179,8 @@ class Settings(BaseSettings):
     # How often the waiting-queue gauges are refreshed from SQL.
     handoff_metrics_interval_seconds: float = Field(default=15.0, gt=0)
 
-    @field_validator("cors_origins", "allowed_attachment_types", "enabled_tools", "api_keys", mode="before")
+    @field_validator("cors_origins", "allowed_attachment_types", "enabled_tools", "api_keys", "trusted_proxies",
+                     "metrics_allowed_networks", mode="before")
     @classmethod
     def _split_comma_list(cls, value: object) -> object:
         # Operators write `A,B,C` in .env; a JSON list is accepted too.
@@ -177,6 +191,32 @@ class Settings(BaseSettings):
 
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("docs_enabled", mode="before")
+    @classmethod
+    def _empty_means_default(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("data_dir", "knowledge_base_dir", mode="after")
+    @classmethod
+    def _relative_to_repo_root(cls, value: Path) -> Path:
+        # `make run` serves from backend/: a cwd-relative ./data would silently be backend/data.
+        return value if value.is_absolute() else (REPO_ROOT / value).resolve()
+
+    @field_validator("trusted_proxies", mode="after")
+    @classmethod
+    def _check_trusted_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if entry != "*":
+                _network(entry, "TRUSTED_PROXIES")
+        return value
+
+    @field_validator("metrics_allowed_networks", mode="after")
+    @classmethod
+    def _check_metrics_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            _network(entry, "METRICS_ALLOWED_NETWORKS")
         return value
 
     @model_validator(mode="after")
@@ -230,6 +270,19 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{self.data_dir / 'app.db'}"
 
     @property
+    def docs_served(self) -> bool:
+        if self.docs_enabled is not None:
+            return self.docs_enabled
+        return self.environment not in ("staging", "production")
+
+    @cached_property
+    def metrics_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """Where /metrics answers without the token."""
+        entries = self.metrics_allowed_networks or (
+            ["0.0.0.0/0", "::/0"] if self.environment in ("development", "test") else ["127.0.0.0/8", "::1/128"])
+        return [_network(entry, "METRICS_ALLOWED_NETWORKS") for entry in entries]
+
+    @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
 
@@ -241,6 +294,13 @@ class Settings(BaseSettings):
     def max_request_bytes(self) -> int:
         """Largest request body accepted: all attachments plus room for the form fields."""
         return self.max_attachment_bytes * max(1, self.max_attachments_per_message) + 1024 * 1024
+
+
+def _network(entry: str, setting: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    try:
+        return ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        raise ValueError(f"{setting}: {entry!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
 
 
 def normalise_database_url(url: str) -> str:

@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import __version__
 from app.agents.chat_agent import CustomerSupportAgent
@@ -21,7 +22,7 @@ from app.config import Settings
 from app.db import migrate
 from app.db.engine import Database
 from app.db.repository import MessageRepository
-from app.errors import install_error_handlers
+from app.errors import error_body, install_error_handlers
 from app.health.router import router as health_router
 from app.knowledge.embeddings import load_embedder
 from app.knowledge.ingestion import Ingestor
@@ -31,6 +32,7 @@ from app.knowledge.vector_store import VectorStore
 from app.observability import metrics
 from app.observability.exposition import mark_process_dead, render_metrics
 from app.observability.logging import configure_logging
+from app.observability.metrics_access import metrics_allowed
 from app.observability.middleware import RequestContextMiddleware
 from app.observability.probes import dependency_probe
 from app.observability.tracing import telemetry_config
@@ -133,7 +135,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.log_level)
     app = FastAPI(title=settings.app_name, version=__version__, lifespan=lifespan,
                   description="Customer-support agent API: sessions, messages with citations, health, metrics.",
-                  telemetry=telemetry_config(settings))
+                  telemetry=telemetry_config(settings),
+                  # Off in staging/production unless DOCS_ENABLED: the schema maps every endpoint for a scanner.
+                  docs_url="/docs" if settings.docs_served else None,
+                  redoc_url="/redoc" if settings.docs_served else None,
+                  openapi_url="/openapi.json" if settings.docs_served else None)
     app.state.settings = settings
     app.state.services = None
     app.state.api_keys = parse_api_keys(settings.api_keys)  # a malformed key fails here, at start
@@ -155,8 +161,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     log_dist_status()
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics_endpoint() -> Response:
+    async def metrics_endpoint(request: Request) -> Response:
+        if not metrics_allowed(request, settings):
+            return JSONResponse(error_body(403, "Metrics are for the monitoring network (or METRICS_TOKEN).",
+                                           "forbidden"), status_code=403)
         body, content_type = render_metrics()
         return Response(body, media_type=content_type)
 
+    # Outermost, so every middleware and route (rate limits, /metrics rules, logs) sees the real client:
+    # X-Forwarded-For/-Proto are believed only from TRUSTED_PROXIES. Keep this the last add_middleware.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app

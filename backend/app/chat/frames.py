@@ -21,8 +21,10 @@ from app.db.models import Attachment, Message
 
 Frame = dict[str, Any]
 
-# Frames that belong to a turn; these carry `message_id` and go to every socket of the session.
-TURN_FRAMES = frozenset({"ack", "start", "tool", "sources", "escalation", "text", "degraded", "complete"})
+# Frames that belong to a turn; these carry `message_id` and go to every socket of the session. A staff
+# reply and a stored notice are messages of the conversation too (a replay may carry them already).
+TURN_FRAMES = frozenset({"ack", "start", "tool", "sources", "escalation", "text", "degraded", "complete",
+                         "agent_message", "notice"})
 
 
 class _ServerFrame(BaseModel):

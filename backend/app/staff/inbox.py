@@ -118,6 +118,8 @@ class Inbox:
             state = (await self.handoff.assign(session_id, actor, None)).to_state
         message = await self.repo.add_message(session_id, MessageRole.AGENT, content,
                                               metadata={"author": {"id": str(actor.id), "name": actor.name}})
+        # The customer first; the bookkeeping below (first-response time, webhook) does not delay them.
+        self.handoff.publish(session_id, chat_frames.agent_message(message))
         async with self.db.transaction() as s:
             session = await s.get(ChatSession, session_id)
             escalation = await s.get(Escalation, session.handoff_id) if session and session.handoff_id else None
@@ -129,7 +131,6 @@ class Inbox:
                 "session_id": str(session_id), "role": "agent", "message_id": str(message.id), "content": content,
                 "author": {"id": str(actor.id), "name": actor.name}})
         self.handoff.webhooks.wake()
-        self.handoff.publish(session_id, chat_frames.agent_message(message))
         self.handoff.publish(frames.STAFF_CHANNEL, frames.staff_event(
             "message.created", session_id, message=_entry(message).model_dump(mode="json"), state=state.value))
         metrics.CHAT_MESSAGES.labels(role="agent", channel="staff").inc()

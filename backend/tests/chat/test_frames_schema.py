@@ -12,7 +12,8 @@ from tests.conftest import make_settings
 def test_every_server_frame_is_in_the_openapi_components(tmp_path: Path) -> None:
     schemas = create_app(make_settings(tmp_path)).openapi()["components"]["schemas"]
     mapping = schemas["ServerFrame"]["discriminator"]["mapping"]
-    assert TURN_FRAMES | {"connected", "replay", "error", "pong", "heartbeat"} == set(mapping)
+    one_socket = {"connected", "replay", "error", "pong", "heartbeat"}
+    assert TURN_FRAMES | one_socket | {"handoff", "agent_typing"} == set(mapping)
     for kind, ref in mapping.items():
         frame = schemas[ref.rsplit("/", 1)[1]]
         # Generated types narrow on `type`, so it must be required, with its one value.

@@ -264,4 +264,9 @@ async def test_a_flood_of_messages_on_one_session_is_refused_not_queued(data_dir
         statuses = sorted(r.status_code for r in await asyncio.gather(*sends))
         agent.stream = original
         assert statuses == [200, 200, 429, 429, 429]
-        assert await _count(app, Message, created["session_id"]) == 4  # the refused ones wrote nothing
+        # The refused ones wrote nothing: two questions, two replies (and, as neither could be answered,
+        # the notice of the handoff for repeated failure).
+        async with app.state.services.db.sessionmaker() as db:
+            roles = list(await db.scalars(select(Message.role).where(
+                Message.session_id == uuid.UUID(created["session_id"]))))
+        assert sorted(r for r in roles if r != "system") == ["assistant", "assistant", "user", "user"]

@@ -135,7 +135,9 @@ async def test_a_reconnect_replays_a_missed_handover_with_its_escalation(server:
     async with open_socket(server, session, last_message_id=seen) as ws:
         replay = await recv(ws)
     assert replay["type"] == "replay"
-    user, reply = replay["messages"]
+    # The question, the reply that handed over, and the stored notice of the customer's place in line.
+    user, reply, notice = replay["messages"]
+    assert notice["role"] == "system" and "in line" in notice["content"]
     assert user["role"] == "user" and user["escalation"] is None
     assert reply["id"] == handover.json()["message_id"] and reply["escalation"] == escalation
     # One converter: the replayed messages are exactly what REST history says about them.
