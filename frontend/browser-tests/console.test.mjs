@@ -168,4 +168,21 @@ describe("support console with a live customer", { timeout: 300_000 }, () => {
     assert.doesNotMatch(await welcome.innerText(), /return policy/);
     await shot(customer, "console-08-widget-settings");
   });
+
+  it("works at tablet width in the dark, by keyboard", async () => {
+    await agent.setViewportSize({ width: 820, height: 1180 });
+    await agent.emulateMedia({ colorScheme: "dark" });
+    await agent.getByRole("link", { name: "Inbox" }).click();
+    await agent.getByTestId("tab-waiting").focus();
+    await agent.keyboard.press("ArrowRight");
+    await agent.keyboard.press("ArrowRight");
+    assert.equal(await agent.evaluate(() => document.activeElement?.getAttribute("data-testid")), "tab-all");
+    assert.equal(await agent.getByTestId("tab-all").getAttribute("aria-selected"), "true");
+    await agent.keyboard.press("Tab"); // from the selected tab to the first conversation in it
+    await agent.keyboard.press("Enter");
+    await agent.getByTestId("packet").waitFor();
+    const bg = await agent.evaluate(() => getComputedStyle(document.body.firstElementChild.firstElementChild).backgroundColor);
+    assert.equal(bg, "rgb(2, 6, 23)", "the dark theme applies (slate-950)");
+    await shot(agent, "console-09-tablet-dark");
+  });
 });

@@ -67,7 +67,7 @@ function Shell({ session, logout }: { session: AuthSession; logout: (why?: strin
       </header>
       <main className="min-h-0 flex-1">
         {page === "inbox" && <InboxPage runtime={runtime} session={session} open={route.conversation}
-          onOpen={(id) => go({ page: "inbox", conversation: id })} />}
+          onOpen={(id) => { runtime.clearUnseen(); go({ page: "inbox", conversation: id }); }} />}
         {page === "knowledge" && <KnowledgePage api={runtime.api} />}
         {page === "staff" && <StaffPage api={runtime.api} me={session.staff.id} />}
         {page === "canned" && <CannedPage api={runtime.api} />}
