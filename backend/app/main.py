@@ -110,6 +110,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if services.sessions is not None:
             await services.sessions.close()
         await services.agent.close()
+        await services.knowledge.aclose()  # after the turns: a search still queued fails, a running one ends
         await services.db.dispose()
         log.info("app.stopped")
 

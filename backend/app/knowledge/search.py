@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
 from app.knowledge.answerability import AnswerabilityModel
+from app.knowledge.batching import MicroBatcher
 from app.knowledge.cache import QueryCache
 from app.knowledge.embeddings import Embedder
 from app.knowledge.lexical import LexicalIndex
@@ -73,7 +75,8 @@ class Weights:
 
 class KnowledgeBase:
     def __init__(self, embedder: Embedder, store: VectorStore, *, cache: QueryCache | None = None,
-                 answerability: AnswerabilityModel | None = None, weights: Weights | None = None) -> None:
+                 answerability: AnswerabilityModel | None = None, weights: Weights | None = None,
+                 max_batch: int = 32, max_wait: float = 0.0) -> None:
         self.embedder = embedder
         self.store = store
         self.cache = cache
@@ -82,47 +85,95 @@ class KnowledgeBase:
         self._lexical: LexicalIndex | None = None
         self._lexical_version: str | None = None
         self._lock = threading.Lock()
+        # Concurrent turns' searches, run together: one encode and one vector query per batch.
+        self._batcher: MicroBatcher[tuple[str, int], Retrieval] = MicroBatcher(
+            self.retrieve_many, max_batch=max_batch, max_wait=max_wait, name="retrieval")
 
     # --- public --------------------------------------------------------------------------------
     def retrieve(self, query: str, k: int = 3) -> Retrieval:
         """Search and judge; cached per knowledge-base version. Blocking: call through a thread."""
+        return self.retrieve_many([(query, k)])[0]
+
+    async def aretrieve(self, query: str, k: int = 3) -> Retrieval:
+        """`retrieve` from the event loop: concurrent callers share one encode and one vector query."""
+        return await self._batcher.submit((query, k))
+
+    async def aclose(self) -> None:
+        await self._batcher.aclose()
+
+    def retrieve_many(self, requests: Sequence[tuple[str, int]]) -> list[Retrieval]:
+        """`retrieve` for several (query, k) at once: one encode, one query per vector kind."""
         version = self.store.version()
+        results: list[Retrieval | None] = [None] * len(requests)
         if self.cache is not None:
-            cached = self.cache.get(query, k, version)
-            if cached is not None:
-                metrics.RAG_QUERIES.labels(outcome="cached").inc()
-                return Retrieval.from_json(cached)
-        hits = self.search(query, k, version=version)
-        confidence = self.answerability.confidence(hits)
-        retrieval = Retrieval(hits=hits, confidence=round(confidence, 4),
-                              answerable=self.answerability.is_answerable(confidence))
-        if self.cache is not None:
-            self.cache.set(query, k, version, retrieval.to_json())
-        return retrieval
+            for i, (query, k) in enumerate(requests):
+                cached = self.cache.get(query, k, version)
+                if cached is not None:
+                    metrics.RAG_QUERIES.labels(outcome="cached").inc()
+                    results[i] = Retrieval.from_json(cached)
+        todo = [i for i, r in enumerate(results) if r is None]
+        for i, hits in zip(todo, self.search_many([requests[i] for i in todo], version=version), strict=True):
+            confidence = self.answerability.confidence(hits)
+            retrieval = Retrieval(hits=hits, confidence=round(confidence, 4),
+                                  answerable=self.answerability.is_answerable(confidence))
+            if self.cache is not None:
+                self.cache.set(*requests[i], version, retrieval.to_json())
+            results[i] = retrieval
+        return [r for r in results if r is not None]
 
     def search(self, query: str, k: int = 3, *, version: str | None = None) -> list[SearchHit]:
+        return self.search_many([(query, k)], version=version)[0]
+
+    def search_many(self, requests: Sequence[tuple[str, int]], *, version: str | None = None) -> list[list[SearchHit]]:
+        if not requests:
+            return []
         start = time.perf_counter()
-        q = np.asarray(self.embedder.encode_one(query), dtype=np.float32)
-        candidates = self._candidates(q, query, version or self.store.version())
-        by_doc: dict[str, list[tuple[StoredChunk, dict[str, float]]]] = {}
-        for chunk, signals in candidates:
-            by_doc.setdefault(str(chunk.metadata.get("doc_id", chunk.id)), []).append((chunk, signals))
-        hits = sorted((_passage(items) for items in by_doc.values()), key=lambda h: -h.score)[:k]
-        metrics.RAG_QUERY_DURATION.observe(time.perf_counter() - start)
-        metrics.RAG_QUERIES.labels(outcome="hit" if hits else "empty").inc()
-        return hits
+        queries = [query for query, _ in requests]
+        matrix = self.embedder.encode_array(queries)
+        results = []
+        for (_, k), candidates in zip(requests, self._candidates_many(matrix, queries,
+                                                                      version or self.store.version()), strict=True):
+            by_doc: dict[str, list[tuple[StoredChunk, dict[str, float]]]] = {}
+            for chunk, signals in candidates:
+                by_doc.setdefault(str(chunk.metadata.get("doc_id", chunk.id)), []).append((chunk, signals))
+            hits = sorted((_passage(items) for items in by_doc.values()), key=lambda h: -h.score)[:k]
+            metrics.RAG_QUERIES.labels(outcome="hit" if hits else "empty").inc()
+            results.append(hits)
+        elapsed = time.perf_counter() - start  # each query of a batch waited for all of it
+        for _ in requests:
+            metrics.RAG_QUERY_DURATION.observe(elapsed)
+        return results
+
+    # --- candidates ----------------------------------------------------------------------------
+    def _candidates_many(self, matrix: np.ndarray, queries: list[str],
+                         version: str) -> list[list[tuple[StoredChunk, dict[str, float]]]]:
+        """Every query's candidates from both vector kinds and BM25, with one store round trip per kind."""
+        passages = self.store.query_many(matrix, CANDIDATES)
+        headings = self.store.query_many(matrix, CANDIDATES, headings=True, vectors_only=True)
+        index = self._lexical_index(version)
+        pools = []
+        for query, found, found_heads in zip(queries, passages, headings, strict=True):
+            chunks = {c.id: c for c in found}
+            heads = {c.id: c.embedding for c in found_heads}
+            lexical = index.scores(query)
+            top_lexical = sorted(lexical, key=lambda i: -lexical[i])[:CANDIDATES]
+            missing = [i for i in dict.fromkeys(list(heads) + top_lexical) if i not in chunks]
+            pools.append((chunks, heads, lexical, missing))
+        # Chunks some query still lacks (found by heading or BM25 only), then their heading vectors:
+        # fetched once for the whole batch.
+        fetched = {c.id: c for c in self.store.get_chunks(list(dict.fromkeys(i for p in pools for i in p[3])))}
+        for chunks, _, _, missing in pools:
+            chunks.update((i, fetched[i]) for i in missing if i in fetched)
+        need = dict.fromkeys(i for chunks, heads, _, _ in pools for i in chunks if heads.get(i) is None)
+        head_vectors = self.store.heading_embeddings(list(need))
+        for chunks, heads, _, _ in pools:
+            heads.update((i, head_vectors[i]) for i in chunks if heads.get(i) is None and i in head_vectors)
+        return [self._score(q, chunks, heads, lexical)
+                for q, (chunks, heads, lexical, _) in zip(matrix, pools, strict=True)]
 
     # --- scoring -------------------------------------------------------------------------------
-    def _candidates(self, q: np.ndarray, query: str, version: str) -> list[tuple[StoredChunk, dict[str, float]]]:
-        chunks = {c.id: c for c in self.store.query(q.tolist(), CANDIDATES)}
-        heads = {c.id: c.embedding for c in self.store.query(q.tolist(), CANDIDATES, headings=True)}
-        lexical = self._lexical_index(version).scores(query)
-        top_lexical = sorted(lexical, key=lambda i: -lexical[i])[:CANDIDATES]
-        missing = [i for i in list(heads) + top_lexical if i not in chunks]
-        for chunk in self.store.get_chunks(list(dict.fromkeys(missing))):
-            chunks[chunk.id] = chunk
-        need_heads = [i for i in chunks if heads.get(i) is None]
-        heads.update(self.store.heading_embeddings(need_heads))
+    def _score(self, q: np.ndarray, chunks: dict[str, StoredChunk], heads: dict[str, np.ndarray | None],
+               lexical: dict[str, float]) -> list[tuple[StoredChunk, dict[str, float]]]:
         w = self.weights
 
         scored = []

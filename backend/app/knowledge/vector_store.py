@@ -99,21 +99,30 @@ class VectorStore:
                 [dict(m or {}) for m in got.get("metadatas") or []])
 
     def query(self, embedding: list[float], n_results: int, *, headings: bool = False) -> list[StoredChunk]:
+        return self.query_many(np.asarray([embedding], dtype=np.float32), n_results, headings=headings)[0]
+
+    def query_many(self, embeddings: np.ndarray, n_results: int, *, headings: bool = False,
+                   vectors_only: bool = False) -> list[list[StoredChunk]]:
+        """Nearest chunks for each row of `embeddings`, in one round trip (one Chroma query, many vectors).
+
+        `vectors_only` leaves out texts and metadata (empty in the result) when only ids, distances
+        and stored vectors are needed, as for the heading collection.
+        """
         collection = self.headings if headings else self.collection
-        n = min(n_results, self.count())
-        if n == 0:
-            return []
-        res = collection.query(query_embeddings=[embedding], n_results=n,
-                               include=["documents", "metadatas", "distances", "embeddings"])
-        ids = res["ids"][0]
-        docs = (res.get("documents") or [[]])[0]
-        metas = (res.get("metadatas") or [[]])[0]
-        dists = (res.get("distances") or [[]])[0]
-        embs = res.get("embeddings")
-        vectors = list(embs[0]) if embs is not None else [None] * len(ids)
-        return [StoredChunk(id=i, content=d or "", metadata=dict(m or {}), distance=float(dist),
-                            embedding=None if v is None else np.asarray(v, dtype=np.float32))
-                for i, d, m, dist, v in zip(ids, docs, metas, dists, vectors, strict=True)]
+        if n_results == 0 or len(embeddings) == 0:
+            return [[] for _ in range(len(embeddings))]
+        include = ["distances", "embeddings"] if vectors_only else ["documents", "metadatas", "distances", "embeddings"]
+        # Chroma returns fewer rows when the collection is smaller, so no count() round trip first.
+        res = collection.query(query_embeddings=embeddings, n_results=n_results, include=include)
+        out = []
+        for row, ids in enumerate(res["ids"]):
+            docs = res["documents"][row] if res.get("documents") is not None else [None] * len(ids)
+            metas = res["metadatas"][row] if res.get("metadatas") is not None else [None] * len(ids)
+            vectors = res["embeddings"][row] if res.get("embeddings") is not None else [None] * len(ids)
+            out.append([StoredChunk(id=i, content=d or "", metadata=dict(m or {}), distance=float(dist),
+                                    embedding=None if v is None else np.asarray(v, dtype=np.float32))
+                        for i, d, m, dist, v in zip(ids, docs, metas, res["distances"][row], vectors, strict=True)])
+        return out
 
     def get_chunks(self, ids: list[str]) -> list[StoredChunk]:
         if not ids:
