@@ -86,6 +86,15 @@ async def load(base: str, pid: int, concurrency: int, questions: list[str]) -> d
             "server_cpu_ms_per_message": round(1000 * cpu / len(latencies), 2)}
 
 
+def profile(pid: int, output: Path) -> subprocess.Popen[bytes]:
+    """py-spy (dev dependency) sampling the server, every thread, as collapsed stacks."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    py_spy = str(Path(sys.executable).parent / "py-spy")  # the venv's own, next to this Python
+    return subprocess.Popen([py_spy, "record", "--pid", str(pid), "--threads",  # noqa: S603
+                             "--nonblocking", "--rate", "200", "--format", "raw", "--output", str(output)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--queries", type=Path, default=kit.DEFAULT_DATASET / "queries.jsonl",
@@ -97,6 +106,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=16, help="messages before measuring (lazy imports)")
     parser.add_argument("--cache", action="store_true", help="turn the query cache on (RAG_CACHE=memory)")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--profile", type=Path, help="folder for a py-spy profile of the server per concurrency")
     parser.add_argument("--backend", type=Path, default=kit.ROOT / "backend",
                         help="server code to run (e.g. an export of another branch, for an A/B comparison)")
     args = parser.parse_args()
@@ -120,7 +130,13 @@ def main() -> None:
         try:
             base = f"http://127.0.0.1:{args.port}"
             asyncio.run(load(base, proc.pid, 1, warm))
-            runs = [asyncio.run(load(base, proc.pid, c, plan[c])) for c in levels]
+            runs = []
+            for c in levels:
+                profiler = profile(proc.pid, args.profile / f"concurrency-{c}.txt") if args.profile else None
+                runs.append(asyncio.run(load(base, proc.pid, c, plan[c])))
+                if profiler is not None:
+                    profiler.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+                    profiler.wait(timeout=60)
         finally:
             stop(proc)
     raw = kit.mean_rates(raw_before, kit.raw_encode_rates(sample))
@@ -130,8 +146,10 @@ def main() -> None:
     print(f"{'raw encode, one query at a time':<56}{single:>18.1f}/s")
     print(f"{'raw encode, batches of 32':<56}{raw['raw_batch32_per_s']:>18.1f}/s")
     print(f"{'batched / single':<56}{raw['raw_batch_ratio']:>19.2f}x")
-    print(f"{'raw encode CPU per query, single / batch of 32':<56}"
-          f"{raw['raw_single_cpu_ms']:>7.2f} / {raw['raw_batch32_cpu_ms']:.2f} ms")
+    for n in (1, 2):
+        rates = f"{raw[f'threads{n}_single_per_s']:.1f} / {raw[f'threads{n}_batch_per_s']:.1f} /s"
+        cpu = f"{raw[f'threads{n}_single_cpu_ms']:.1f} / {raw[f'threads{n}_batch_cpu_ms']:.1f} ms"
+        print(f"{f'  {n} torch thread(s): single / batch /s, CPU per query':<56}{rates + ', ' + cpu:>20}")
     print(f"{'cold start to ready, first run (ingest)':<56}{first_start:>19.2f}s")
     print(f"{'cold start to ready, store filled':<56}{warm_start:>19.2f}s")
     for run in runs:

@@ -49,6 +49,14 @@ class Embedder:
         return self.encode([text])[0]
 
 
+def use_threads(threads: int) -> None:
+    """torch's threads per encode, for the whole process (0 leaves torch's default: one per core)."""
+    if threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 @lru_cache(maxsize=4)
 def load_embedder(model: str = "") -> Embedder:
     """One model per process and path: the app, scripts and tests in one process share it."""
