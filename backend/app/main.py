@@ -24,7 +24,7 @@ from app.db.engine import Database
 from app.db.models import ChatSession
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
-from app.knowledge.embeddings import load_embedder, use_threads
+from app.knowledge.embeddings import load_embedder
 from app.knowledge.ingestion import Ingestor
 from app.knowledge.router import router as knowledge_router
 from app.knowledge.service import build_knowledge_base
@@ -59,7 +59,6 @@ async def build_services(settings: Settings) -> Services:
         log.warning("db.migrations.pending", extra={"hint": "run `make migrate`"})
 
     embedder = await anyio.to_thread.run_sync(load_embedder, settings.embedding_model)
-    use_threads(settings.embedding_threads)
     readiness.embedder_loaded = True
     store = await anyio.to_thread.run_sync(lambda: VectorStore(
         settings.chroma_collection, path=settings.chroma_path, host=settings.chroma_host,

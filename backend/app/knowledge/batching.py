@@ -7,9 +7,10 @@ batch size grows by itself with the arrival rate; nothing waits for a batch to f
 (Triton's `max_queue_delay`) optionally holds a batch open for a few more milliseconds after its
 first item, but only when another item is already waiting, i.e. when there is load to collect.
 
-The batcher lives in the event loop (one task per loop); the work runs in a thread so the loop keeps
-serving while the model computes. Callers that are cancelled before their batch starts are dropped
-from it; a batch that raises fails only its own callers.
+The batcher lives in the event loop (one task per loop); the work runs in the batcher's own thread so
+the loop keeps serving while the model computes. One thread, always the same: torch keeps its thread
+settings and thread pool per calling thread, and batches never run two at a time. Callers that are
+cancelled before their batch starts are dropped from it; a batch that raises fails only its callers.
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
-
-import anyio
 
 from app.observability import metrics
 
@@ -55,6 +55,7 @@ class MicroBatcher(Generic[T, R]):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._running = False
+        self._executor: ThreadPoolExecutor | None = None
 
     async def submit(self, item: T) -> R:
         """The result of `work` for this item, computed together with whatever else is queued."""
@@ -75,6 +76,8 @@ class MicroBatcher(Generic[T, R]):
         if not self._running:
             task.cancel()  # idle or collecting: nothing runs in a thread
         await asyncio.gather(task, return_exceptions=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)  # idle by now: the task ends after its batch
 
     def _ensure_running(self) -> asyncio.Queue[_Entry[T, R]]:
         loop = asyncio.get_running_loop()
@@ -118,13 +121,17 @@ class MicroBatcher(Generic[T, R]):
         metrics.BATCH_SIZE.labels(batcher=self.name).observe(len(batch))
         for entry in batch:
             metrics.BATCH_QUEUE_SECONDS.labels(batcher=self.name).observe(started - entry.queued_at)
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-batch")
+        running = asyncio.get_running_loop().run_in_executor(self._executor, self.work, [e.item for e in batch])
         try:
-            # Not abandoned on cancellation: the task ends only after the thread has, so no batch
-            # touches the model or the store after shutdown returned.
-            results = await anyio.to_thread.run_sync(self.work, [e.item for e in batch])
+            results = await asyncio.shield(running)
             if len(results) != len(batch):
                 raise RuntimeError(f"{self.name}: {len(results)} results for {len(batch)} items")
         except asyncio.CancelledError:
+            # The thread cannot be interrupted: wait for it, so that no batch touches the model or the
+            # store after the task has ended.
+            await asyncio.wait([running])
             _fail(batch, BatcherClosed(f"{self.name} batcher closed"))
             raise
         except Exception as exc:

@@ -38,8 +38,17 @@ class Embedder:
     def encode(self, texts: list[str], batch_size: int = 64) -> list[list[float]]:
         return [list(map(float, v)) for v in self.encode_array(texts, batch_size)]
 
-    def encode_array(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        """Unit vectors, one float32 row per text: what search needs, without a detour through lists."""
+    def encode_array(self, texts: list[str], batch_size: int = 64, threads: int = 0) -> np.ndarray:
+        """Unit vectors, one float32 row per text: what search needs, without a detour through lists.
+
+        `threads` > 0 sets torch's threads for the calling thread (torch keeps the setting per thread,
+        and a thread that has already encoded ignores a change made from another one).
+        """
+        if threads > 0:
+            import torch
+
+            if torch.get_num_threads() != threads:
+                torch.set_num_threads(threads)
         with self._lock:
             vectors = self.model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
                                         convert_to_numpy=True, show_progress_bar=False)
@@ -47,14 +56,6 @@ class Embedder:
 
     def encode_one(self, text: str) -> list[float]:
         return self.encode([text])[0]
-
-
-def use_threads(threads: int) -> None:
-    """torch's threads per encode, for the whole process (0 leaves torch's default: one per core)."""
-    if threads > 0:
-        import torch
-
-        torch.set_num_threads(threads)
 
 
 @lru_cache(maxsize=4)

@@ -76,7 +76,7 @@ class Weights:
 class KnowledgeBase:
     def __init__(self, embedder: Embedder, store: VectorStore, *, cache: QueryCache | None = None,
                  answerability: AnswerabilityModel | None = None, weights: Weights | None = None,
-                 max_batch: int = 32, max_wait: float = 0.0) -> None:
+                 max_batch: int = 32, max_wait: float = 0.0, encode_threads: int = 0) -> None:
         self.embedder = embedder
         self.store = store
         self.cache = cache
@@ -85,6 +85,7 @@ class KnowledgeBase:
         self._lexical: LexicalIndex | None = None
         self._lexical_version: str | None = None
         self._lock = threading.Lock()
+        self.encode_threads = encode_threads  # torch threads for a search's encode (0: torch's default)
         # Concurrent turns' searches, run together: one encode and one vector query per batch.
         self._batcher: MicroBatcher[tuple[str, int], Retrieval] = MicroBatcher(
             self.retrieve_many, max_batch=max_batch, max_wait=max_wait, name="retrieval")
@@ -129,7 +130,7 @@ class KnowledgeBase:
             return []
         start = time.perf_counter()
         queries = [query for query, _ in requests]
-        matrix = self.embedder.encode_array(queries)
+        matrix = self.embedder.encode_array(queries, threads=self.encode_threads)
         results = []
         for (_, k), candidates in zip(requests, self._candidates_many(matrix, queries,
                                                                       version or self.store.version()), strict=True):

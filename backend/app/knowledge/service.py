@@ -37,7 +37,8 @@ def build_cache(settings: Settings) -> QueryCache | None:
 def build_knowledge_base(settings: Settings, embedder: Embedder, store: VectorStore) -> KnowledgeBase:
     return KnowledgeBase(embedder, store, cache=build_cache(settings),
                          answerability=AnswerabilityModel(threshold=settings.rag_min_confidence),
-                         max_batch=settings.rag_batch_max_size, max_wait=settings.rag_batch_max_wait_ms / 1000)
+                         max_batch=settings.rag_batch_max_size, max_wait=settings.rag_batch_max_wait_ms / 1000,
+                         encode_threads=settings.embedding_threads)
 
 
 @dataclass

@@ -173,3 +173,18 @@ async def test_max_wait_collects_callers_that_arrive_during_the_window() -> None
     assert await asyncio.gather(*(batcher.submit(w) for w in ("a", "b", "c"))) == ["A", "B", "C"]
     assert work.batches == [["a", "b", "c"]]  # closed by max_batch, long before 30 s
     await batcher.aclose()
+
+
+async def test_every_batch_runs_in_the_batchers_one_thread_off_the_event_loop() -> None:
+    threads: list[int] = []
+
+    def work(items: list[str]) -> list[str]:
+        threads.append(threading.get_ident())
+        return items
+
+    batcher: MicroBatcher[str, str] = MicroBatcher(work)
+    for word in ("a", "b", "c"):
+        assert await batcher.submit(word) == word
+    assert len(threads) == 3 and len(set(threads)) == 1
+    assert threads[0] != threading.get_ident()
+    await batcher.aclose()
