@@ -3,7 +3,9 @@
 Each candidate chunk gets three signals: cosine similarity of the question to the chunk (title,
 section and text), to the chunk's heading path alone (for a FAQ, the question it answers), and a
 BM25 score over the chunk text. Dense candidates come from Chroma (both collections); lexical ones
-from an in-memory BM25 index rebuilt whenever the knowledge-base version changes.
+from an in-memory BM25 index rebuilt whenever the knowledge-base version changes, together with a
+copy of every chunk's text and vectors (snapshot.py). Concurrent searches are run as one batch
+(batching.py): one encode and one Chroma query per vector kind for all of them.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from app.knowledge.answerability import AnswerabilityModel
 from app.knowledge.batching import MicroBatcher
 from app.knowledge.cache import QueryCache
 from app.knowledge.embeddings import Embedder
-from app.knowledge.lexical import LexicalIndex
+from app.knowledge.snapshot import Snapshot
 from app.knowledge.vector_store import StoredChunk, VectorStore
 from app.observability import metrics
 
@@ -82,8 +84,7 @@ class KnowledgeBase:
         self.cache = cache
         self.answerability = answerability or AnswerabilityModel()
         self.weights = weights or Weights()
-        self._lexical: LexicalIndex | None = None
-        self._lexical_version: str | None = None
+        self._snap: Snapshot | None = None  # chunks, vectors and BM25 of one knowledge-base version
         self._lock = threading.Lock()
         self.encode_threads = encode_threads  # torch threads for a search's encode (0: torch's default)
         # Concurrent turns' searches, run together: one encode and one vector query per batch.
@@ -148,29 +149,38 @@ class KnowledgeBase:
     # --- candidates ----------------------------------------------------------------------------
     def _candidates_many(self, matrix: np.ndarray, queries: list[str],
                          version: str) -> list[list[tuple[StoredChunk, dict[str, float]]]]:
-        """Every query's candidates from both vector kinds and BM25, with one store round trip per kind."""
-        passages = self.store.query_many(matrix, CANDIDATES)
-        headings = self.store.query_many(matrix, CANDIDATES, headings=True, vectors_only=True)
-        index = self._lexical_index(version)
+        """Every query's candidates from both vector kinds and BM25: one Chroma query per vector kind
+        for the whole batch (ids only); texts, metadata and vectors from the in-memory snapshot."""
+        snapshot = self._snapshot(version)
+        passages = self.store.nearest_ids(matrix, CANDIDATES)
+        headings = self.store.nearest_ids(matrix, CANDIDATES, headings=True)
         pools = []
-        for query, found, found_heads in zip(queries, passages, headings, strict=True):
-            chunks = {c.id: c for c in found}
-            heads = {c.id: c.embedding for c in found_heads}
-            lexical = index.scores(query)
+        for query, passage_ids, heading_ids in zip(queries, passages, headings, strict=True):
+            lexical = snapshot.lexical.scores(query)
             top_lexical = sorted(lexical, key=lambda i: -lexical[i])[:CANDIDATES]
-            missing = [i for i in dict.fromkeys(list(heads) + top_lexical) if i not in chunks]
+            chunks: dict[str, StoredChunk] = {}
+            for chunk_id in dict.fromkeys(passage_ids + heading_ids + top_lexical):
+                chunk = snapshot.chunk(chunk_id)
+                if chunk is not None:
+                    chunks[chunk_id] = chunk
+            heads: dict[str, np.ndarray | None] = {i: snapshot.heads.get(i) for i in chunks}
+            missing = [i for i in dict.fromkeys(passage_ids + heading_ids) if i not in chunks]
             pools.append((chunks, heads, lexical, missing))
-        # Chunks some query still lacks (found by heading or BM25 only), then their heading vectors:
-        # fetched once for the whole batch.
-        fetched = {c.id: c for c in self.store.get_chunks(list(dict.fromkeys(i for p in pools for i in p[3])))}
-        for chunks, _, _, missing in pools:
-            chunks.update((i, fetched[i]) for i in missing if i in fetched)
-        need = dict.fromkeys(i for chunks, heads, _, _ in pools for i in chunks if heads.get(i) is None)
-        head_vectors = self.store.heading_embeddings(list(need))
-        for chunks, heads, _, _ in pools:
-            heads.update((i, head_vectors[i]) for i in chunks if heads.get(i) is None and i in head_vectors)
+        if any(p[3] for p in pools):
+            self._fetch_missing(pools)
         return [self._score(q, chunks, heads, lexical)
                 for q, (chunks, heads, lexical, _) in zip(matrix, pools, strict=True)]
+
+    def _fetch_missing(self, pools: list[tuple[dict[str, StoredChunk], dict[str, np.ndarray | None],
+                                               dict[str, float], list[str]]]) -> None:
+        """Chunks newer than the snapshot (ingested since it was taken), in one round trip per kind."""
+        fetched = {c.id: c for c in self.store.get_chunks(list(dict.fromkeys(i for p in pools for i in p[3])))}
+        vectors = self.store.heading_embeddings(list(fetched))
+        for chunks, heads, _, missing in pools:
+            for chunk_id in missing:
+                if chunk_id in fetched:
+                    chunks[chunk_id] = fetched[chunk_id]
+                    heads[chunk_id] = vectors.get(chunk_id)
 
     # --- scoring -------------------------------------------------------------------------------
     def _score(self, q: np.ndarray, chunks: dict[str, StoredChunk], heads: dict[str, np.ndarray | None],
@@ -190,15 +200,11 @@ class KnowledgeBase:
             scored.append((chunk, signals))
         return scored
 
-    def _lexical_index(self, version: str) -> LexicalIndex:
+    def _snapshot(self, version: str) -> Snapshot:
         with self._lock:
-            if self._lexical is None or self._lexical_version != version:
-                ids, texts, metas = self.store.all_chunks()
-                enriched = [f"{m.get('title', '')} {m.get('section', '')} {t}" for t, m in zip(texts, metas,
-                                                                                             strict=True)]
-                self._lexical = LexicalIndex(ids, enriched)
-                self._lexical_version = version
-            return self._lexical
+            if self._snap is None or self._snap.version != version:
+                self._snap = Snapshot.load(self.store, version)
+            return self._snap
 
 
 def _passage(items: list[tuple[StoredChunk, dict[str, float]]], margin: float = 0.05,

@@ -98,31 +98,26 @@ class VectorStore:
         return (list(got["ids"]), [d or "" for d in got.get("documents") or []],
                 [dict(m or {}) for m in got.get("metadatas") or []])
 
-    def query(self, embedding: list[float], n_results: int, *, headings: bool = False) -> list[StoredChunk]:
-        return self.query_many(np.asarray([embedding], dtype=np.float32), n_results, headings=headings)[0]
+    def snapshot(self) -> tuple[list[StoredChunk], dict[str, np.ndarray]]:
+        """Every chunk with its passage vector, and every heading vector by chunk id (two round trips)."""
+        got = self.collection.get(include=["documents", "metadatas", "embeddings"])
+        embs = got.get("embeddings")
+        chunks = [StoredChunk(id=i, content=d or "", metadata=dict(m or {}), distance=float("nan"),
+                              embedding=_frozen(e))
+                  for i, d, m, e in zip(got["ids"], got.get("documents") or [], got.get("metadatas") or [],
+                                        embs if embs is not None else [], strict=True)]
+        heads = self.headings.get(include=["embeddings"])
+        head_embs = heads.get("embeddings")
+        return chunks, {i: _frozen(e) for i, e in zip(heads["ids"], head_embs if head_embs is not None else [],
+                                                      strict=True)}
 
-    def query_many(self, embeddings: np.ndarray, n_results: int, *, headings: bool = False,
-                   vectors_only: bool = False) -> list[list[StoredChunk]]:
-        """Nearest chunks for each row of `embeddings`, in one round trip (one Chroma query, many vectors).
-
-        `vectors_only` leaves out texts and metadata (empty in the result) when only ids, distances
-        and stored vectors are needed, as for the heading collection.
-        """
-        collection = self.headings if headings else self.collection
+    def nearest_ids(self, embeddings: np.ndarray, n_results: int, *, headings: bool = False) -> list[list[str]]:
+        """Ids of the nearest chunks for each row of `embeddings`, nearest first, in one round trip."""
         if n_results == 0 or len(embeddings) == 0:
             return [[] for _ in range(len(embeddings))]
-        include = ["distances", "embeddings"] if vectors_only else ["documents", "metadatas", "distances", "embeddings"]
-        # Chroma returns fewer rows when the collection is smaller, so no count() round trip first.
-        res = collection.query(query_embeddings=embeddings, n_results=n_results, include=include)
-        out = []
-        for row, ids in enumerate(res["ids"]):
-            docs = res["documents"][row] if res.get("documents") is not None else [None] * len(ids)
-            metas = res["metadatas"][row] if res.get("metadatas") is not None else [None] * len(ids)
-            vectors = res["embeddings"][row] if res.get("embeddings") is not None else [None] * len(ids)
-            out.append([StoredChunk(id=i, content=d or "", metadata=dict(m or {}), distance=float(dist),
-                                    embedding=None if v is None else np.asarray(v, dtype=np.float32))
-                        for i, d, m, dist, v in zip(ids, docs, metas, res["distances"][row], vectors, strict=True)])
-        return out
+        collection = self.headings if headings else self.collection
+        res = collection.query(query_embeddings=embeddings, n_results=n_results, include=["distances"])
+        return [list(ids) for ids in res["ids"]]
 
     def get_chunks(self, ids: list[str]) -> list[StoredChunk]:
         if not ids:
@@ -141,3 +136,10 @@ class VectorStore:
         embs = got.get("embeddings")
         return {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], embs if embs is not None else [],
                                                                    strict=True)}
+
+
+def _frozen(vector: Any) -> np.ndarray:
+    """A read-only float32 copy: snapshot vectors are shared by every search."""
+    array = np.array(vector, dtype=np.float32)
+    array.flags.writeable = False
+    return array

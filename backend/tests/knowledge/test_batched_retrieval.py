@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
+from app.knowledge.embeddings import load_embedder
+from app.knowledge.ingestion import Ingestor
 from app.knowledge.search import KnowledgeBase
+from app.knowledge.vector_store import VectorStore
 from app.observability import metrics
+from tests.knowledge.fixtures import write_md
 from tests.knowledge.test_retrieval import EXPECTED, OFF_TOPIC
 
 QUESTIONS = [q for q, _ in EXPECTED] + OFF_TOPIC
@@ -54,3 +59,24 @@ def test_a_batch_of_several_questions_is_one_search_per_question(knowledge_base:
     assert [[h.id for h in hits] for hits in many] == [[h.id for h in knowledge_base.search(q, 3)]
                                                          for q in QUESTIONS[:6]]
     assert knowledge_base.search_many([]) == []
+
+
+def test_a_chunk_ingested_by_another_instance_is_found_before_the_version_is_re_read(tmp_path: Path) -> None:
+    """Instance A still holds the old version (and its snapshot) when B ingests: Chroma's nearest ids
+    include the new chunk, which A then fetches from the store instead of dropping it."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    write_md(docs / "tents.md", "Tent repair", "We patch torn tents in three days for 20 dollars.")
+    reader = VectorStore("two_instances", path=tmp_path / "chroma", version_ttl=3600)
+    Ingestor(load_embedder(""), reader).ingest_directory(docs)
+    kb = KnowledgeBase(load_embedder(""), reader)
+    assert kb.search("how long does tent repair take", k=1)[0].metadata["source"] == "tents.md"
+
+    write_md(docs / "ski-wax.md", "Ski wax", "We now wax skis in 2 hours for 35 dollars.")
+    writer = VectorStore("two_instances", path=tmp_path / "chroma")
+    Ingestor(load_embedder(""), writer).ingest_directory(docs)
+    assert reader.version() != writer.version()  # A has not seen the change
+
+    top = kb.search("how much does ski waxing cost", k=1)[0]
+    assert top.metadata["source"] == "ski-wax.md" and "35 dollars" in top.content
+    assert top.signals["heading"] > 0.5  # its heading vector was fetched too, not defaulted
