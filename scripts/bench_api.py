@@ -107,6 +107,7 @@ def main() -> None:
     parser.add_argument("--cache", action="store_true", help="turn the query cache on (RAG_CACHE=memory)")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--profile", type=Path, help="folder for a py-spy profile of the server per concurrency")
+    parser.add_argument("--raw-sample", type=int, default=96, help="questions for the raw encode measurement")
     parser.add_argument("--backend", type=Path, default=kit.ROOT / "backend",
                         help="server code to run (e.g. an export of another branch, for an A/B comparison)")
     args = parser.parse_args()
@@ -119,7 +120,7 @@ def main() -> None:
     else:
         warm = questions.take(args.warmup)
         plan = {c: questions.take(args.messages) for c in levels}
-    sample = list(dict.fromkeys(q for qs in plan.values() for q in qs))[:256]
+    sample = list(dict.fromkeys(q for qs in plan.values() for q in qs))[:args.raw_sample]
     raw_before = kit.raw_encode_rates(sample)
 
     with tempfile.TemporaryDirectory() as tmp:

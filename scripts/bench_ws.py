@@ -186,6 +186,7 @@ def main() -> None:
     parser.add_argument("--kb", type=Path, default=kit.DEFAULT_DATASET,
                         help="help-center folder, or a BEIR dataset folder (its corpus.jsonl becomes documents)")
     parser.add_argument("--cache", action="store_true", help="turn the query cache on (RAG_CACHE=memory)")
+    parser.add_argument("--raw-sample", type=int, default=96, help="questions for the raw encode measurement")
     parser.add_argument("--backend", type=Path, default=BACKEND,
                         help="server code to run (e.g. an export of another branch, for an A/B comparison)")
     parser.add_argument("--idle", type=int, default=1000)
@@ -200,7 +201,7 @@ def main() -> None:
     wanted = min(hard, max(soft, 4 * (args.idle + args.active) + 1024))
     resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
-    sample = [q for qs in plan_questions(args)[1] for q in qs][:256]
+    sample = [q for qs in plan_questions(args)[1] for q in qs][:args.raw_sample]
     raw_before = kit.raw_encode_rates(sample)
     with tempfile.TemporaryDirectory(prefix="bench-ws-") as tmp:
         result = asyncio.run(bench(args, Path(tmp)))
