@@ -120,3 +120,25 @@ async def test_every_socket_of_a_session_gets_every_turn(server: LiveServer, ses
         # The socket of another session got nothing.
         await elsewhere.send(json.dumps({"type": "ping"}))
         assert await recv(elsewhere) == {"type": "pong"}
+
+
+async def test_a_reconnect_replays_a_missed_handover_with_its_escalation(server: LiveServer, session: Session) -> None:
+    async with open_socket(server, session) as ws:
+        await ws.send(json.dumps({"type": "message", "content": QUESTION, "client_id": "before"}))
+        seen = (await recv_until(ws, "complete"))[-1]["message_id"]
+    # Offline meanwhile: the customer asks for a person over REST (another tab) and is handed over.
+    handover = await session.rest("POST", "/messages", json={"message": "I want to talk to a human agent please"})
+    assert handover.status_code == 200, handover.text
+    escalation = handover.json()["escalation"]
+    assert escalation is not None and escalation["ticket_id"] and escalation["reason"]
+
+    async with open_socket(server, session, last_message_id=seen) as ws:
+        replay = await recv(ws)
+    assert replay["type"] == "replay"
+    # The question, the reply that handed over, and the stored notice of the customer's place in line.
+    user, reply, notice = replay["messages"]
+    assert notice["role"] == "system" and "in line" in notice["content"]
+    assert user["role"] == "user" and user["escalation"] is None
+    assert reply["id"] == handover.json()["message_id"] and reply["escalation"] == escalation
+    # One converter: the replayed messages are exactly what REST history says about them.
+    assert replay["messages"] == (await session.history())[2:]
