@@ -39,7 +39,7 @@ def start(backend: Path, data_dir: Path, port: int, kb: Path, cache: bool) -> tu
     proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=backend, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/health/readiness"
-    while time.perf_counter() - began < 180:
+    while time.perf_counter() - began < 900:  # a first start ingests the help center
         if proc.poll() is not None:
             raise SystemExit(f"server exited with {proc.returncode}")
         try:
@@ -49,7 +49,7 @@ def start(backend: Path, data_dir: Path, port: int, kb: Path, cache: bool) -> tu
             pass
         time.sleep(0.05)
     proc.kill()
-    raise SystemExit("server not ready after 180 s")
+    raise SystemExit("server not ready after 900 s")
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

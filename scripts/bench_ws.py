@@ -53,7 +53,7 @@ def rss_kib(pid: int) -> int:
 
 
 async def wait_ready(client: httpx.AsyncClient, base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + 900  # a first start ingests the help center: slow on a busy machine
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit("server exited during start")
