@@ -140,6 +140,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 task.cancel()
         await services.sessions.close()
         await services.agent.close()
+        await services.knowledge.aclose()  # after the turns: a search still queued fails, a running one ends
         if services.redis is not None:
             await services.redis.aclose()
         await services.db.dispose()

@@ -104,7 +104,7 @@ async def delete_document(doc_id: str, _: AdminKey, services: ServicesDep) -> di
 @router.post("/search", responses=_AUTH)
 async def debug_search(body: SearchRequest, _: AdminKey, services: ServicesDep) -> dict[str, Any]:
     """The agent's own retrieval, with every signal and the answer/decline verdict."""
-    retrieval = await anyio.to_thread.run_sync(services.knowledge.retrieve, body.query, body.k)
+    retrieval = await services.knowledge.aretrieve(body.query, body.k)
     return {"query": body.query, "confidence": retrieval.confidence, "answerable": retrieval.answerable,
             "threshold": services.knowledge.answerability.threshold,
             "results": [{**h.as_source(), "signals": {k: round(v, 4) for k, v in h.signals.items()}}

@@ -42,7 +42,9 @@ def build_cache(settings: Settings, redis: Redis | None = None) -> QueryCache | 
 def build_knowledge_base(settings: Settings, embedder: Embedder, store: VectorStore,
                          redis: Redis | None = None) -> KnowledgeBase:
     return KnowledgeBase(embedder, store, cache=build_cache(settings, redis),
-                         answerability=AnswerabilityModel(threshold=settings.rag_min_confidence))
+                         answerability=AnswerabilityModel(threshold=settings.rag_min_confidence),
+                         max_batch=settings.rag_batch_max_size, max_wait=settings.rag_batch_max_wait_ms / 1000,
+                         encode_threads=settings.embedding_threads)
 
 
 @dataclass

@@ -157,6 +157,27 @@ class VectorStore:
                             embedding=None if v is None else np.asarray(v, dtype=np.float32))
                 for i, d, m, dist, v in zip(ids, docs, metas, dists, vectors, strict=True)]
 
+    def snapshot(self) -> tuple[list[StoredChunk], dict[str, np.ndarray]]:
+        """Every chunk with its passage vector, and every heading vector by chunk id (two round trips)."""
+        got = self._read(lambda: self.collection.get(include=["documents", "metadatas", "embeddings"]))
+        embs = got.get("embeddings")
+        chunks = [StoredChunk(id=i, content=d or "", metadata=dict(m or {}), distance=float("nan"),
+                              embedding=_frozen(e))
+                  for i, d, m, e in zip(got["ids"], got.get("documents") or [], got.get("metadatas") or [],
+                                        embs if embs is not None else [], strict=True)]
+        heads = self._read(lambda: self.headings.get(include=["embeddings"]))
+        head_embs = heads.get("embeddings")
+        return chunks, {i: _frozen(e) for i, e in zip(heads["ids"], head_embs if head_embs is not None else [],
+                                                      strict=True)}
+
+    def nearest_ids(self, embeddings: np.ndarray, n_results: int, *, headings: bool = False) -> list[list[str]]:
+        """Ids of the nearest chunks for each row of `embeddings`, nearest first, in one round trip."""
+        if n_results == 0 or len(embeddings) == 0:
+            return [[] for _ in range(len(embeddings))]
+        res = self._read(lambda: (self.headings if headings else self.collection).query(
+            query_embeddings=embeddings, n_results=n_results, include=["distances"]))
+        return [list(ids) for ids in res["ids"]]
+
     def get_chunks(self, ids: list[str]) -> list[StoredChunk]:
         if not ids:
             return []
@@ -174,3 +195,10 @@ class VectorStore:
         embs = got.get("embeddings")
         return {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], embs if embs is not None else [],
                                                                    strict=True)}
+
+
+def _frozen(vector: Any) -> np.ndarray:
+    """A read-only float32 copy: snapshot vectors are shared by every search."""
+    array = np.array(vector, dtype=np.float32)
+    array.flags.writeable = False
+    return array
