@@ -116,7 +116,7 @@ async def send_message(request: Request, session: ActiveChatSessionDep,
         message=reply.message, sources=reply.sources, requires_escalation=reply.requires_escalation,  # type: ignore[arg-type]
         message_id=turn.assistant_message.id, user_message_id=turn.user_message.id, session_id=session.id,
         created_at=turn.assistant_message.created_at, attachments=[_attachment_info(a) for a in turn.attachments],
-        escalation=escalation, confidence=reply.confidence, degraded=reply.degraded,
+        escalation=escalation, confidence=reply.confidence, degraded=reply.degraded, grounded=reply.grounded,
     )
 
 

@@ -105,6 +105,8 @@ class MessageResponse(BaseModel):
     escalation: EscalationInfo | None = None
     confidence: float | None = None
     degraded: bool = False
+    grounded: bool = Field(default=False, description="True when the reply rests on the cited help-center "
+                           "passages; false for \"I don't know\", small talk and handoff notices")
 
 
 class HistoryMessage(BaseModel):
