@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from app.knowledge import subject
 from app.knowledge.answerability import AnswerabilityModel
 from app.knowledge.cache import QueryCache
 from app.knowledge.embeddings import Embedder
@@ -23,6 +24,7 @@ from app.knowledge.vector_store import StoredChunk, VectorStore
 from app.observability import metrics
 
 CANDIDATES = 40  # per retriever; enough for recall, small enough to rescore in a millisecond
+SUBJECT_POOL = 10  # documents beyond k that the subject check may lift into the top k
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,8 @@ class KnowledgeBase:
         by_doc: dict[str, list[tuple[StoredChunk, dict[str, float]]]] = {}
         for chunk, signals in candidates:
             by_doc.setdefault(str(chunk.metadata.get("doc_id", chunk.id)), []).append((chunk, signals))
-        hits = sorted((_passage(items) for items in by_doc.values()), key=lambda h: -h.score)[:k]
+        ranked = sorted((_passage(items) for items in by_doc.values()), key=lambda h: -h.score)
+        hits = subject.rerank(query, ranked[:k + SUBJECT_POOL])[:k]
         metrics.RAG_QUERY_DURATION.observe(time.perf_counter() - start)
         metrics.RAG_QUERIES.labels(outcome="hit" if hits else "empty").inc()
         return hits
