@@ -5,6 +5,7 @@ Pure functions used by the built-in responder.
 
 from __future__ import annotations
 
+import math
 import re
 
 from app.knowledge.search import SearchHit
@@ -19,20 +20,19 @@ def title_of(hit: SearchHit) -> str:
     return str(hit.metadata.get("title") or hit.metadata.get("source") or "our help center")
 
 
-def coverage(question: str, hit: SearchHit) -> float:
-    """The share of the question's words that the passage (or its title) contains."""
-    asked = set(terms(question))
-    if not asked:
-        return 0.0
-    return len(asked & set(terms(title_of(hit) + " " + hit.content))) / len(asked)
-
-
-def best_hit(question: str, hits: list[SearchHit], margin: float = 0.04) -> SearchHit:
+def best_hit(question: str, hits: list[SearchHit], margin: float = 0.05) -> SearchHit:
     """The top hit, unless a nearly-as-relevant one contains more of what was asked: "min credit
-    score" is answered by the passage that says "credit score", not the one about minimum payments."""
+    score" is answered by the passage that says "credit score", not the one about minimum payments.
+    Words every close passage contains (the product's name) decide nothing; rarer ones weigh more."""
     top = hits[0]
     close = [h for h in hits if top.score - h.score <= margin]
-    return max(close, key=lambda h: coverage(question, h))  # max keeps the earliest on ties
+    asked = set(terms(question))
+    if len(close) < 2 or not asked:
+        return top
+    present = [asked & set(terms(title_of(h) + " " + h.content)) for h in close]
+    weight = {t: math.log((1 + len(close)) / (1 + sum(t in p for p in present))) for t in asked}
+    covered = [sum(weight[t] for t in p) for p in present]
+    return close[max(range(len(close)), key=lambda i: (covered[i], -i))]
 
 
 def same_subject(first: SearchHit, second: SearchHit) -> bool:
