@@ -5,7 +5,8 @@
 
 DATASET_DIR holds corpus.jsonl, queries.jsonl and qrels/test.tsv. Every corpus entry is written as a
 Markdown document (`# title` + text), ingested with the real Ingestor into a temporary Chroma store,
-and every query goes through KnowledgeBase.retrieve (the agent's path, cache off). With F > 0 that
+and every query goes through KnowledgeBase.retrieve (the agent's path, cache off, with the per-KB
+calibration the app runs after ingestion unless --no-calibration). With F > 0 that
 fraction of documents (seeded) is left out first; queries whose relevant documents are all gone are
 unanswerable, and the answerability columns report how the agent's own verdict handles them.
 The last line printed is one JSON object with every number.
@@ -67,6 +68,8 @@ def main() -> None:
     parser.add_argument("--unanswerable-fraction", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--no-calibration", action="store_true",
+                        help="judge answerability with the fixed default boundary instead of the per-KB one")
     args = parser.parse_args()
     if not 0.0 <= args.unanswerable_fraction < 1.0:
         parser.error("--unanswerable-fraction must be in [0, 1)")
@@ -89,7 +92,10 @@ def main() -> None:
         started = time.perf_counter()
         report = Ingestor(embedder, store).ingest_directory(docs)
         ingest_s = time.perf_counter() - started
-        kb = KnowledgeBase(embedder, store)
+        kb = KnowledgeBase(embedder, store, calibrate=not args.no_calibration)
+        started = time.perf_counter()
+        kb.recalibrate()  # what ingestion does in the app: measure this knowledge base's decline boundary
+        calibrate_s = time.perf_counter() - started
 
         r1 = r5 = rr = ndcg = 0.0
         answerable_conf, unanswerable_conf = [], []
@@ -118,7 +124,8 @@ def main() -> None:
         "dataset": args.dataset.name, "documents": report.documents, "chunks": report.chunks,
         "queries": len(queries), "answerable_queries": n, "recall@1": round(r1 / n, 4),
         "recall@5": round(r5 / n, 4), "mrr@10": round(rr / n, 4), "ndcg@10": round(ndcg / n, 4),
-        "ingest_seconds": round(ingest_s, 2), "query_ms_mean": round(1000 * query_s / max(1, len(queries)), 2),
+        "ingest_seconds": round(ingest_s, 2), "calibration_seconds": round(calibrate_s, 2),
+        "decline_center": kb.answerability.center, "query_ms_mean": round(1000 * query_s / max(1, len(queries)), 2),
     }
     if args.unanswerable_fraction > 0:
         result.update({

@@ -71,6 +71,7 @@ async def build_services(settings: Settings) -> Services:
         log.info("kb.ingest.completed", extra=report.as_dict())
 
     knowledge = build_knowledge_base(settings, embedder, store)
+    await anyio.to_thread.run_sync(knowledge.recalibrate)  # now, not on the first customer's question
     agent = CustomerSupportAgent(ToolRegistry.from_settings(settings, knowledge=knowledge, db=db),
                                  build_provider(settings), history_token_budget=settings.history_token_budget)
     sessions = await build_session_manager(settings, db)

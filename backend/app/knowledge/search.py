@@ -18,6 +18,7 @@ import numpy as np
 from app.knowledge import subject
 from app.knowledge.answerability import AnswerabilityModel
 from app.knowledge.cache import QueryCache
+from app.knowledge.calibration import Calibrator
 from app.knowledge.embeddings import Embedder
 from app.knowledge.lexical import LexicalIndex
 from app.knowledge.vector_store import StoredChunk, VectorStore
@@ -75,11 +76,15 @@ class Weights:
 
 class KnowledgeBase:
     def __init__(self, embedder: Embedder, store: VectorStore, *, cache: QueryCache | None = None,
-                 answerability: AnswerabilityModel | None = None, weights: Weights | None = None) -> None:
+                 answerability: AnswerabilityModel | None = None, weights: Weights | None = None,
+                 calibrate: bool = False) -> None:
         self.embedder = embedder
         self.store = store
         self.cache = cache
         self.answerability = answerability or AnswerabilityModel()
+        self.default_center = self.answerability.center
+        # Per-knowledge-base decline boundary (app.knowledge.calibration), re-measured on every change.
+        self.calibrator = Calibrator() if calibrate else None
         self.weights = weights or Weights()
         self._lexical: LexicalIndex | None = None
         self._lexical_version: str | None = None
@@ -89,6 +94,8 @@ class KnowledgeBase:
     def retrieve(self, query: str, k: int = 3) -> Retrieval:
         """Search and judge; cached per knowledge-base version. Blocking: call through a thread."""
         version = self.store.version()
+        if self.calibrator is not None:
+            self.calibrator.ensure(self, version)
         if self.cache is not None:
             cached = self.cache.get(query, k, version)
             if cached is not None:
@@ -101,6 +108,11 @@ class KnowledgeBase:
         if self.cache is not None:
             self.cache.set(query, k, version, retrieval.to_json())
         return retrieval
+
+    def recalibrate(self) -> None:
+        """Blocking. Bring the decline boundary up to date with the stored documents (no-op when it is)."""
+        if self.calibrator is not None:
+            self.calibrator.ensure(self, self.store.version())
 
     def search(self, query: str, k: int = 3, *, version: str | None = None) -> list[SearchHit]:
         start = time.perf_counter()

@@ -36,7 +36,8 @@ def build_cache(settings: Settings) -> QueryCache | None:
 
 def build_knowledge_base(settings: Settings, embedder: Embedder, store: VectorStore) -> KnowledgeBase:
     return KnowledgeBase(embedder, store, cache=build_cache(settings),
-                         answerability=AnswerabilityModel(threshold=settings.rag_min_confidence))
+                         answerability=AnswerabilityModel(threshold=settings.rag_min_confidence),
+                         calibrate=settings.rag_calibrate)
 
 
 @dataclass
@@ -72,6 +73,7 @@ class KnowledgeAdmin:
             report = self.ingestor.ingest_file(path, Path(filename).name)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+        self.knowledge.recalibrate()  # the version moved on: measure now, not on a customer's question
         return document_id(Path(filename).name), report
 
     def list_documents(self) -> list[DocumentSummary]:
@@ -91,4 +93,5 @@ class KnowledgeAdmin:
         if self.knowledge.store.document_hash(doc_id) is None:
             return False
         self.ingestor.delete(doc_id)
+        self.knowledge.recalibrate()
         return True
