@@ -51,7 +51,9 @@ def trim_tables(text: str, question: str) -> str:
         if len(rows) > 4 and asked:
             head = [i for i in rows[:2] if i == rows[0] or _TABLE_RULE.match(lines[i])]
             body = [i for i in rows if i not in head]
-            hits = [i for i in body if asked & set(terms(lines[i]))]
+            matched = {i: len(asked & set(terms(lines[i]))) for i in body}
+            most = max(matched.values(), default=0)
+            hits = [i for i in body if most and matched[i] == most]
             if hits and len(hits) < len(body):
                 keep = set(head) | set(hits) | {i for i in range(len(lines)) if i not in rows}
                 block = "\n".join(line for i, line in enumerate(lines) if i in keep)

@@ -28,6 +28,9 @@ NO_ANSWER = (
     "Would you like me to connect you with a human agent? Just say \"talk to a human\"."
 )
 
+# After a miss earlier in the conversation the offer of a human was already made: not on every miss.
+NO_ANSWER_AGAIN = "I'm sorry, I couldn't find an answer to that in our help center either."
+
 HANDOFF = (
     "I'm connecting you with a human support agent. They will see this conversation, so you won't need "
     "to repeat yourself. Your ticket number is {ticket}."

@@ -80,7 +80,7 @@ class LocalResponder:
         if not turn.enabled("rag_search"):
             if not readable:
                 turn.answered = False
-                yield self._say(turn, prompts.NO_ANSWER)
+                yield self._say(turn, _no_answer(turn))
             return
         question = _question_part(text, turn.new_facts)
         shape = plan(question)
@@ -96,7 +96,7 @@ class LocalResponder:
             turn.hits.clear()
             if not readable:
                 turn.answered = False
-                yield self._say(turn, prompts.NO_ANSWER)
+                yield self._say(turn, _no_answer(turn))
             return
         turn.hits[:] = chosen[0]  # cite only what the answer quotes, numbered as quoted
         # Block by block (lead, each paragraph, step list...), as the reader would read it.
@@ -173,6 +173,13 @@ class LocalResponder:
     def _say(self, turn: Turn, text: str) -> TextDelta:
         turn.text_parts.append(text)
         return TextDelta(text)
+
+
+def _no_answer(turn: Turn) -> str:
+    """Offer a human once per conversation: after an earlier miss the offer stands (and a second miss
+    in a row hands over anyway)."""
+    offered = any(h.role == "assistant" and h.metadata.get("answered") is False for h in turn.input.history)
+    return prompts.NO_ANSWER_AGAIN if offered else prompts.NO_ANSWER
 
 
 def _small_talk(message: str) -> str | None:
