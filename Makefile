@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run dev-backend test lint migrate ingest install clean bench monitoring-tools widget dev browser-tools
+.PHONY: run dev-backend test lint migrate ingest install clean bench monitoring-tools widget dev browser-tools deploy-tools
 
 $(STAMP): backend/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -69,7 +69,18 @@ monitoring-tools:
 	      --no-install-recommends prometheus >/dev/null; \
 	  else echo "prometheus/promtool missing: install Debian's 'prometheus' package to run the monitoring tests"; fi; }
 
-test: $(STAMP) monitoring-tools browser-tools $(WIDGET_BUILD)
+# nginx and docker-compose (Debian's packages) for the deployment tests, installed only when missing: the
+# compose files must pass `docker-compose config` and the topology test runs nginx with the prod config.
+# No container engine is needed for either.
+deploy-tools:
+	@command -v docker-compose >/dev/null && { command -v nginx >/dev/null || test -x /usr/sbin/nginx; } || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO=sudo; else SUDO=none; fi; \
+	  if [ "$$SUDO" != none ] && command -v apt-get >/dev/null; then \
+	    $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends nginx docker-compose >/dev/null; \
+	  else echo "nginx/docker-compose missing: install Debian's 'nginx' and 'docker-compose' packages to run the deployment tests"; fi; }
+
+test: $(STAMP) monitoring-tools browser-tools deploy-tools $(WIDGET_BUILD)
 	cd backend && ../$(BIN)/python -m pytest -q
 	cd frontend && npx vitest run && node --test browser-tests/
 

@@ -26,9 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
 
 from cryptography.fernet import Fernet  # noqa: E402
 
+from app.redis_client import connect  # noqa: E402
 from app.session.distributed_lock import RedisLocks  # noqa: E402
 from app.session.encryption import PayloadCodec  # noqa: E402
-from app.session.redis_store import RedisSessionStore, connect  # noqa: E402
+from app.session.redis_store import RedisSessionStore  # noqa: E402
 
 # op(worker, i): worker is the concurrent caller's number (0 when sequential), i the op's number.
 Op = Callable[[int, int], Awaitable[object]]
@@ -126,6 +127,8 @@ async def main() -> None:
             await redis.delete(*keys)
         await cached.close()
         await uncached.close()
+        await redis.aclose()  # the stores do not own their clients
+        await uncached.redis.aclose()
 
     par = f"ops_per_s_c{args.concurrency}"
     rows = [{"op": name, "seq_ops_per_s": round(b["seq"]), "p50_us": round(b["p50"], 1), par: round(b["par"])}

@@ -5,6 +5,7 @@ Every field here is documented in `.env.example`; a test keeps the two in step.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -33,6 +34,18 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["http://localhost:5173", "http://127.0.0.1:5173"])
     data_dir: Path = REPO_ROOT / "data"
+
+    # --- behind a reverse proxy, production defaults (docs/deployment.md) -----------------------
+    # Peers whose X-Forwarded-For/-Proto are believed (addresses or networks, "*" = any). Only behind
+    # one of them is request.client the real client, which the rate limits and /metrics rules use.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    # /docs, /redoc and /openapi.json. Unset: served except when ENVIRONMENT is staging or production.
+    docs_enabled: bool | None = None
+    # `Authorization: Bearer <token>` opens /metrics from any address.
+    metrics_token: str = ""
+    # Networks that may read /metrics without the token. Empty: any address in development and test,
+    # loopback only in staging and production.
+    metrics_allowed_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # --- observability -----------------------------------------------------------------------
     # Seconds between background dependency checks (the dependency_up metric); 0 turns them off.
@@ -148,7 +161,28 @@ class Settings(BaseSettings):
     # Per-tool options as JSON, e.g. {"attachment": {"timeout_seconds": 20, "max_chars": 20000}}.
     tool_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
-    @field_validator("cors_origins", "allowed_attachment_types", "enabled_tools", "api_keys", mode="before")
+    # --- staff, human handoff and webhooks (app/staff, docs/api.md "Staff API") -----------------
+    # The first admin, created at start when there are no staff accounts yet (then these can go).
+    first_superuser: str = ""
+    first_superuser_password: str = ""
+    # Lifetime of a staff access token (a JWT signed with SECRET_KEY); log in again after it.
+    staff_token_ttl_seconds: int = Field(default=8 * 3600, ge=60, le=7 * 86400)
+    # Failed logins allowed per account and per client address before login answers 429 for a while.
+    login_failure_limit_account: str = "5/5minutes"
+    login_failure_limit_client: str = "20/5minutes"
+    staff_message_max_chars: int = Field(default=4000, ge=1, le=100_000)
+    # Signed outbound webhooks for handoff events; empty WEBHOOK_URL: none are sent.
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    webhook_max_attempts: int = Field(default=8, ge=1, le=50)
+    # How often the webhook sender looks for due deliveries (it is also woken after each event).
+    webhook_poll_seconds: float = Field(default=5.0, gt=0)
+    # How often the waiting-queue gauges are refreshed from SQL.
+    handoff_metrics_interval_seconds: float = Field(default=15.0, gt=0)
+
+    @field_validator("cors_origins", "allowed_attachment_types", "enabled_tools", "api_keys", "trusted_proxies",
+                     "metrics_allowed_networks", mode="before")
     @classmethod
     def _split_comma_list(cls, value: object) -> object:
         # Operators write `A,B,C` in .env; a JSON list is accepted too.
@@ -159,6 +193,32 @@ class Settings(BaseSettings):
 
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("docs_enabled", mode="before")
+    @classmethod
+    def _empty_means_default(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("data_dir", "knowledge_base_dir", mode="after")
+    @classmethod
+    def _relative_to_repo_root(cls, value: Path) -> Path:
+        # `make run` serves from backend/: a cwd-relative ./data would silently be backend/data.
+        return value if value.is_absolute() else (REPO_ROOT / value).resolve()
+
+    @field_validator("trusted_proxies", mode="after")
+    @classmethod
+    def _check_trusted_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if entry != "*":
+                _network(entry, "TRUSTED_PROXIES")
+        return value
+
+    @field_validator("metrics_allowed_networks", mode="after")
+    @classmethod
+    def _check_metrics_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            _network(entry, "METRICS_ALLOWED_NETWORKS")
         return value
 
     @model_validator(mode="after")
@@ -173,6 +233,21 @@ class Settings(BaseSettings):
                 raise ValueError("CORS_ORIGINS may not contain '*' when ENVIRONMENT=production")
         self.allowed_attachment_types = [t.lower() if t.startswith(".") else f".{t.lower()}"
                                          for t in self.allowed_attachment_types]
+        return self
+
+    @model_validator(mode="after")
+    def _check_staff_settings(self) -> Settings:
+        from limits import parse
+
+        for name in ("login_failure_limit_account", "login_failure_limit_client"):
+            try:
+                parse(getattr(self, name))
+            except ValueError as exc:
+                raise ValueError(f"{name.upper()} is not a rate limit like '5/5minutes': {exc}") from exc
+        if self.webhook_url and len(self.webhook_secret) < 16:
+            raise ValueError("WEBHOOK_URL needs WEBHOOK_SECRET (at least 16 characters) to sign deliveries")
+        if self.first_superuser and len(self.first_superuser_password) < 10:
+            raise ValueError("FIRST_SUPERUSER needs FIRST_SUPERUSER_PASSWORD of at least 10 characters")
         return self
 
     @model_validator(mode="after")
@@ -197,6 +272,19 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{self.data_dir / 'app.db'}"
 
     @property
+    def docs_served(self) -> bool:
+        if self.docs_enabled is not None:
+            return self.docs_enabled
+        return self.environment not in ("staging", "production")
+
+    @cached_property
+    def metrics_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """Where /metrics answers without the token."""
+        entries = self.metrics_allowed_networks or (
+            ["0.0.0.0/0", "::/0"] if self.environment in ("development", "test") else ["127.0.0.0/8", "::1/128"])
+        return [_network(entry, "METRICS_ALLOWED_NETWORKS") for entry in entries]
+
+    @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
 
@@ -208,6 +296,13 @@ class Settings(BaseSettings):
     def max_request_bytes(self) -> int:
         """Largest request body accepted: all attachments plus room for the form fields."""
         return self.max_attachment_bytes * max(1, self.max_attachments_per_message) + 1024 * 1024
+
+
+def _network(entry: str, setting: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    try:
+        return ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        raise ValueError(f"{setting}: {entry!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
 
 
 def normalise_database_url(url: str) -> str:

@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import Response
-from sqlalchemy import func, select
+from fastapi.responses import JSONResponse, Response
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import __version__
 from app.agents.chat_agent import CustomerSupportAgent
@@ -21,8 +21,8 @@ from app.chat.service import ChatService
 from app.config import Settings
 from app.db import migrate
 from app.db.engine import Database
-from app.db.models import ChatSession
-from app.errors import install_error_handlers
+from app.db.repository import MessageRepository
+from app.errors import error_body, install_error_handlers
 from app.health.router import router as health_router
 from app.knowledge.embeddings import load_embedder
 from app.knowledge.ingestion import Ingestor
@@ -32,14 +32,24 @@ from app.knowledge.vector_store import VectorStore
 from app.observability import metrics
 from app.observability.exposition import mark_process_dead, render_metrics
 from app.observability.logging import configure_logging
+from app.observability.metrics_access import metrics_allowed
 from app.observability.middleware import RequestContextMiddleware
 from app.observability.probes import dependency_probe
 from app.observability.tracing import telemetry_config
-from app.realtime.connection import start_hub, stop_hub
+from app.realtime.bus import start_bus
+from app.realtime.connection import Hub
+from app.realtime.router import document_frames
 from app.realtime.router import router as realtime_router
+from app.redis_client import build_redis
 from app.security.api_keys import parse_api_keys
 from app.session.cleanup import SessionCleanup
 from app.session.manager import build_session_manager
+from app.staff.admin_router import router as staff_admin_router
+from app.staff.auth_router import router as auth_router
+from app.staff.customer_router import router as staff_customer_router
+from app.staff.router import router as staff_router
+from app.staff.wiring import build_staff_side
+from app.staff.ws import router as staff_ws_router
 from app.state import Readiness, Services
 from app.tools.registry import ToolRegistry
 from app.web.router import log_dist_status
@@ -70,30 +80,34 @@ async def build_services(settings: Settings) -> Services:
             lambda: Ingestor(embedder, store).ingest_directory(settings.knowledge_base_dir))
         log.info("kb.ingest.completed", extra=report.as_dict())
 
-    knowledge = build_knowledge_base(settings, embedder, store)
+    redis = build_redis(settings)  # the one client: session store, locks, realtime bus, query cache
+    knowledge = build_knowledge_base(settings, embedder, store, redis)
     await anyio.to_thread.run_sync(knowledge.recalibrate)  # now, not on the first customer's question
     agent = CustomerSupportAgent(ToolRegistry.from_settings(settings, knowledge=knowledge, db=db),
                                  build_provider(settings), history_token_budget=settings.history_token_budget)
-    sessions = await build_session_manager(settings, db)
-    chat = ChatService(db, agent, settings, sessions)
+    sessions = await build_session_manager(settings, db, redis)
+    bus = await start_bus(settings, redis)
+    repo = MessageRepository(db)
+    staff = build_staff_side(settings, db, repo, bus.publish, agent)
+    chat = ChatService(repo, agent, settings, sessions, publish=bus.publish, handoff=staff.handoff)
     if readiness.migrated:
-        async with db.sessionmaker() as session:
-            active = await session.scalar(select(func.count()).where(ChatSession.status == "active"))
-        metrics.ACTIVE_SESSIONS.set(int(active or 0))
+        metrics.ACTIVE_SESSIONS.set(await repo.active_session_count())
+    cleanup = SessionCleanup(sessions, settings.session_cleanup_interval_seconds)
+    hub = Hub(settings, bus)
     readiness.startup_seconds = round(time.perf_counter() - started, 3)
     return Services(settings=settings, db=db, embedder=embedder, store=store, knowledge=knowledge,
-                    agent=agent, chat=chat, readiness=readiness, sessions=sessions)
+                    agent=agent, chat=chat, readiness=readiness, sessions=sessions, session_cleanup=cleanup,
+                    realtime=hub, redis=redis, staff=staff)
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     services = await build_services(settings)
+    services.session_cleanup.start()
+    services.realtime.start()
+    await services.staff.start(services.readiness.migrated)
     app.state.services = services
-    if services.sessions is not None:
-        services.session_cleanup = SessionCleanup(services.sessions, settings.session_cleanup_interval_seconds)
-        services.session_cleanup.start()
-    services.realtime = await start_hub(settings, services.chat)
     log.info("app.started", extra={"environment": settings.environment,
                                    "startup_seconds": services.readiness.startup_seconds,
                                    "database": services.db.engine.dialect.name,
@@ -104,13 +118,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         mark_process_dead()
         app.state.services = None
-        if services.realtime is not None:
-            await stop_hub(services.realtime)  # running turns get a grace period, then are cancelled
-        if services.session_cleanup is not None:
-            await services.session_cleanup.stop()
-        if services.sessions is not None:
-            await services.sessions.close()
+        await services.realtime.close()  # running turns get a grace period, then are cancelled
+        await services.staff.close()
+        await services.realtime.bus.close()
+        await services.session_cleanup.stop()
+        await services.sessions.close()
         await services.agent.close()
+        if services.redis is not None:
+            await services.redis.aclose()
         await services.db.dispose()
         log.info("app.stopped")
 
@@ -120,7 +135,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.log_level)
     app = FastAPI(title=settings.app_name, version=__version__, lifespan=lifespan,
                   description="Customer-support agent API: sessions, messages with citations, health, metrics.",
-                  telemetry=telemetry_config(settings))
+                  telemetry=telemetry_config(settings),
+                  # Off in staging/production unless DOCS_ENABLED: the schema maps every endpoint for a scanner.
+                  docs_url="/docs" if settings.docs_served else None,
+                  redoc_url="/redoc" if settings.docs_served else None,
+                  openapi_url="/openapi.json" if settings.docs_served else None)
     app.state.settings = settings
     app.state.services = None
     app.state.api_keys = parse_api_keys(settings.api_keys)  # a malformed key fails here, at start
@@ -134,12 +153,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(knowledge_router)
     app.include_router(realtime_router)
+    for router in (auth_router, staff_router, staff_admin_router, staff_customer_router, staff_ws_router):
+        app.include_router(router)  # the staff side: login, queue, handoff, admin (docs/staff-api.md)
+    document_frames(app)  # the WebSocket's server frames, for the widget's generated types
     app.include_router(web_router)  # the built chat widget at /, /widget.js, /demo
     log_dist_status()
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics_endpoint() -> Response:
+    async def metrics_endpoint(request: Request) -> Response:
+        if not metrics_allowed(request, settings):
+            return JSONResponse(error_body(403, "Metrics are for the monitoring network (or METRICS_TOKEN).",
+                                           "forbidden"), status_code=403)
         body, content_type = render_metrics()
         return Response(body, media_type=content_type)
 
+    # Outermost, so every middleware and route (rate limits, /metrics rules, logs) sees the real client:
+    # X-Forwarded-For/-Proto are believed only from TRUSTED_PROXIES. Keep this the last add_middleware.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app

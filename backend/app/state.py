@@ -1,8 +1,10 @@
-"""The clients built once in lifespan, handed to routes through typed dependencies."""
+"""The clients built once in lifespan, complete at construction, handed to routes through typed dependencies."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from redis.asyncio import Redis
 
 from app.agents.chat_agent import CustomerSupportAgent
 from app.chat.service import ChatService
@@ -14,6 +16,7 @@ from app.knowledge.vector_store import VectorStore
 from app.realtime.connection import Hub
 from app.session.cleanup import SessionCleanup
 from app.session.manager import SessionManager
+from app.staff.wiring import StaffSide
 
 
 @dataclass
@@ -36,7 +39,11 @@ class Services:
     chat: ChatService
     readiness: Readiness
     # Session state store, locks and the idle-session cleanup (app/session).
-    sessions: SessionManager | None = None
-    session_cleanup: SessionCleanup | None = None
+    sessions: SessionManager
+    session_cleanup: SessionCleanup
     # WebSocket connections and the event bus they listen on (app/realtime).
-    realtime: Hub | None = None
+    realtime: Hub
+    # The one Redis client (app/redis_client.py), None without REDIS_URL; closed last.
+    redis: Redis | None
+    # Staff accounts, login, the handoff state machine, inbox and webhooks (app/staff).
+    staff: StaffSide

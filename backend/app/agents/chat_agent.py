@@ -120,16 +120,25 @@ class CustomerSupportAgent:
             await turn.call("memory", {"action": "remember", "key": key, "value": value})
         for event in turn.drain():
             yield event
-        try:
-            turn.memory = await memory.load(turn.input.context)
-            _, dropped = trim_history(turn.input.history, self.history_token_budget)
-            if dropped:
-                summary = summarize(dropped)
-                if summary != turn.memory.summary:
-                    await memory.save_summary(turn.input.context, summary)
+        # Loading and saving the summary go through the memory tool's wrapper (timeout, retries, breaker);
+        # memory is a help, not a requirement for answering, so a failure is logged and the turn goes on.
+        context = turn.input.context
+        loaded = await self.registry.run_operation("memory", lambda: memory.load(context))
+        if not loaded.success:
+            log.warning("agent.memory.load_failed", extra={"status": loaded.metadata.get("status"),
+                                                          "error": loaded.error})
+            return
+        turn.memory = loaded.data
+        _, dropped = trim_history(turn.input.history, self.history_token_budget)
+        if dropped:
+            summary = summarize(dropped)
+            if summary != turn.memory.summary:
+                saved = await self.registry.run_operation("memory", lambda: memory.save_summary(context, summary))
+                if saved.success:
                     turn.memory.summary = summary
-        except Exception:  # memory is a help, not a requirement for answering
-            log.exception("agent.memory.load_failed")
+                else:
+                    log.warning("agent.memory.summary_failed", extra={"status": saved.metadata.get("status"),
+                                                                     "error": saved.error})
 
     async def _hand_over(self, turn: Turn, decision: EscalationDecision, lead: str = "") -> AsyncIterator[AgentEvent]:
         result = await turn.call("escalation", {"reason": decision.reason, "priority": decision.priority,

@@ -68,7 +68,7 @@ def build_messages(turn: Turn, system_prompt: str, budget_tokens: int) -> list[d
         system += f"\n<memory>\nKnown about this customer:\n{_data(facts) or '(nothing)'}{_data(summary)}\n</memory>"
     kept, _ = trim_history(turn.input.history, budget_tokens)
     messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
-    messages += [{"role": h.role, "content": h.content} for h in kept if h.role in ("user", "assistant")]
+    messages += [_history_message(h) for h in kept if h.role in ("user", "assistant", "agent")]
     user = turn.input.text
     files = [f for f in turn.files if f.status == "processed"]
     if files:
@@ -77,6 +77,16 @@ def build_messages(turn: Turn, system_prompt: str, budget_tokens: int) -> list[d
         user += "\n\n(Note for the assistant: " + " ".join(turn.notices) + ")"
     messages.append({"role": "user", "content": user})
     return messages
+
+
+def _history_message(item: HistoryItem) -> dict[str, Any]:
+    """A person's reply (role `agent`, human handoff) is shown to the model as said on the company's side,
+    so after a return to the bot it neither repeats nor contradicts what the person told the customer."""
+    if item.role == "agent":
+        name = (item.metadata.get("author") or {}).get("name", "a support agent")
+        return {"role": "assistant", "content": f"[{_data(str(name))}, a member of the support team, wrote:] "
+                                                f"{_data(item.content)}"}
+    return {"role": item.role, "content": item.content}
 
 
 def _file_block(file: FileText, max_chars: int = 6000) -> str:

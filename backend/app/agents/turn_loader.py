@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from app.agents.turn import HistoryItem, TurnInput
-from app.db.engine import Database
 from app.db.models import Attachment, ChatSession, Message
+from app.db.repository import MessageRepository
 from app.tools.base_tool import AttachmentRef
 
 HISTORY_MESSAGES = 40  # more than any token budget keeps; the rest lives in the running summary
 
 
-async def load_turn_input(db: Database, session: ChatSession, text: str, user_message: Message,
+async def load_turn_input(repo: MessageRepository, session: ChatSession, text: str, user_message: Message,
                           new_attachments: list[Attachment], channel: str = "rest") -> TurnInput:
     """Everything the agent needs for this turn; `user_message` is already stored and is left out."""
-    async with db.sessionmaker() as s:
-        rows = list(await s.scalars(
-            select(Message).where(Message.session_id == session.id, Message.seq < user_message.seq)
-            .order_by(Message.seq.desc()).limit(HISTORY_MESSAGES)))
-        files = list(await s.scalars(select(Attachment).where(Attachment.session_id == session.id)
-                                     .order_by(Attachment.created_at)))
-    history = tuple(HistoryItem(role=m.role, content=m.content, metadata=dict(m.metadata_ or {}))
-                    for m in reversed(rows))
+    rows = await repo.before(session.id, user_message.seq, HISTORY_MESSAGES)
+    files = await repo.attachments(session.id)
+    history = tuple(HistoryItem(role=m.role, content=m.content, metadata=dict(m.metadata_ or {})) for m in rows)
     refs = tuple(AttachmentRef(id=a.id, filename=a.filename, content_type=a.content_type,
                                storage_path=a.storage_path, extracted_text=a.extracted_text,
                                message_id=a.message_id) for a in files)

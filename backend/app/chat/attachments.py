@@ -11,6 +11,7 @@ from pathlib import Path
 from starlette.datastructures import UploadFile
 
 from app.config import Settings
+from app.db.repository import NewFile
 from app.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from app.observability import metrics
 
@@ -84,3 +85,9 @@ def write_files(pending: list[PendingAttachment], directory: Path) -> list[Path]
 def remove_files(paths: list[Path]) -> None:
     for path in paths:
         path.unlink(missing_ok=True)
+
+
+def new_files(pending: list[PendingAttachment], written: list[Path]) -> list[NewFile]:
+    """The rows to record for files validated (`pending`) and written to disk (`written`)."""
+    return [NewFile(id=p.id, filename=p.filename, content_type=p.content_type, size_bytes=len(p.data),
+                    sha256=p.sha256, storage_path=path) for p, path in zip(pending, written, strict=True)]

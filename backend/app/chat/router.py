@@ -10,11 +10,9 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from app.chat.attachments import PendingAttachment, read_uploads
+from app.chat.messages import attachment_info, message_response, public_message
 from app.chat.schemas import (
-    AttachmentInfo,
     CreateSessionRequest,
-    EscalationInfo,
-    HistoryMessage,
     HistoryPage,
     MessageResponse,
     SendMessageJSON,
@@ -22,13 +20,13 @@ from app.chat.schemas import (
     SessionCreated,
     SessionInfo,
 )
+from app.chat.uploads import UploadedAttachments, store_uploads
 from app.chat.validation import message_problem
-from app.db.models import Attachment, Message
+from app.db.enums import SessionStatus
 from app.deps import ActiveChatSessionDep, ChatSessionDep, ServicesDep
 from app.errors import AppError, Unprocessable, UnsupportedMediaType
 from app.observability import metrics
 from app.observability.context import bind_session
-from app.realtime.uploads import UploadedAttachments, store_uploads
 from app.security.api_keys import authorise, presented_key
 
 router = APIRouter(prefix="/chat", tags=["chat"])
@@ -65,23 +63,23 @@ async def create_session(request: Request, services: ServicesDep,
     session, token = await services.chat.create_session(body.user_id, body.metadata, user_verified=verified)
     bind_session(session.id)
     return SessionCreated(session_id=session.id, thread_id=session.thread_id, session_token=token,
-                          user_id=session.user_id, status=session.status, created_at=session.created_at)
+                          user_id=session.user_id, status=SessionStatus(session.status), created_at=session.created_at)
 
 
 @router.get("/sessions/{session_id}", response_model=SessionInfo, responses=_AUTH_RESPONSES)
 async def get_session(session: ChatSessionDep, services: ServicesDep) -> SessionInfo:
     return SessionInfo(session_id=session.id, thread_id=session.thread_id, user_id=session.user_id,
-                       status=session.status, metadata=session.metadata_,
+                       status=SessionStatus(session.status), metadata=session.metadata_,
                        message_count=await services.chat.message_count(session.id),
                        created_at=session.created_at, last_activity_at=session.last_activity_at,
-                       closed_at=session.closed_at)
+                       closed_at=session.closed_at, handoff=await services.staff.handoff.customer_view(session.id))
 
 
 @router.delete("/sessions/{session_id}", response_model=SessionClosed,
                responses={**_AUTH_RESPONSES, 409: {"description": "Session already closed"}})
 async def close_session(session: ActiveChatSessionDep, services: ServicesDep) -> SessionClosed:
     closed = await services.chat.close_session(session)
-    return SessionClosed(session_id=closed.id, status=closed.status)
+    return SessionClosed(session_id=closed.id, status=SessionStatus(closed.status))
 
 
 @router.get("/sessions/{session_id}/history", response_model=HistoryPage, responses=_AUTH_RESPONSES)
@@ -89,7 +87,7 @@ async def get_history(session: ChatSessionDep, services: ServicesDep,
                       limit: int = Query(default=50, ge=1, le=500),
                       offset: int = Query(default=0, ge=0, le=2**31 - 1)) -> HistoryPage:
     messages, total = await services.chat.history(session.id, limit, offset)
-    return HistoryPage(session_id=session.id, messages=[_history_item(m) for m in messages], total=total,
+    return HistoryPage(session_id=session.id, messages=[public_message(m) for m in messages], total=total,
                        limit=limit, offset=offset, has_more=offset + len(messages) < total)
 
 
@@ -107,17 +105,8 @@ async def send_message(request: Request, session: ActiveChatSessionDep,
         raise Unprocessable(problem[1], code=problem[0])
     pending: list[PendingAttachment] = await read_uploads(uploads, settings)
     turn = await services.chat.handle_turn(session, text, pending)
-    reply = turn.reply
-    escalation = None
-    if reply.escalation:
-        escalation = EscalationInfo(ticket_id=reply.escalation["ticket_id"], reason=reply.escalation["reason"],
-                                    priority=reply.escalation["priority"])
-    return MessageResponse(
-        message=reply.message, sources=reply.sources, requires_escalation=reply.requires_escalation,  # type: ignore[arg-type]
-        message_id=turn.assistant_message.id, user_message_id=turn.user_message.id, session_id=session.id,
-        created_at=turn.assistant_message.created_at, attachments=[_attachment_info(a) for a in turn.attachments],
-        escalation=escalation, confidence=reply.confidence, degraded=reply.degraded, grounded=reply.grounded,
-    )
+    return message_response(turn.user_message, turn.attachments, turn.assistant_message, turn.handoff_state,
+                            turn.queue_position)
 
 
 @router.post("/sessions/{session_id}/attachments", status_code=201, response_model=UploadedAttachments,
@@ -138,8 +127,8 @@ async def upload_attachments(request: Request, session: ActiveChatSessionDep,
     if not uploads:
         raise Unprocessable([{"loc": ["body", "attachments"], "msg": "Field required", "type": "missing"}])
     pending = await read_uploads(uploads, services.settings)
-    rows = await store_uploads(services.db, services.settings, session, pending)
-    return UploadedAttachments(attachments=[_attachment_info(a) for a in rows])
+    rows = await store_uploads(services.chat.repo, services.settings, session, pending)
+    return UploadedAttachments(attachments=[attachment_info(a) for a in rows])
 
 
 async def _read_message_request(request: Request) -> tuple[str, list[UploadFile]]:
@@ -169,15 +158,4 @@ async def _read_message_request(request: Request) -> tuple[str, list[UploadFile]
         return message, uploads
     raise UnsupportedMediaType("Send the message as multipart/form-data or application/json",
                                code="unsupported_content_type")
-
-
-def _attachment_info(a: Attachment) -> AttachmentInfo:
-    return AttachmentInfo(id=a.id, filename=a.filename, content_type=a.content_type, size_bytes=a.size_bytes)
-
-
-def _history_item(m: Message) -> HistoryMessage:
-    escalation = (m.metadata_ or {}).get("escalation") if m.role == "assistant" else None
-    return HistoryMessage(id=m.id, role=m.role, content=m.content, sources=m.sources,  # type: ignore[arg-type]
-                          attachments=[_attachment_info(a) for a in m.attachments], created_at=m.created_at,
-                          escalation=EscalationInfo(**escalation) if escalation else None)
 

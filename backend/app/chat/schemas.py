@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.db.enums import HandoffState, MessageRole, SessionStatus
+
 MAX_METADATA_BYTES = 8192
 MAX_METADATA_DEPTH = 4
 
@@ -45,7 +47,7 @@ class SessionCreated(BaseModel):
     message: str = "Session created successfully"
     session_token: str = Field(description="Send as `Authorization: Bearer <token>` on session calls. Shown once.")
     user_id: str | None
-    status: str
+    status: SessionStatus
     created_at: datetime
 
 
@@ -53,12 +55,22 @@ class SessionInfo(BaseModel):
     session_id: uuid.UUID
     thread_id: uuid.UUID
     user_id: str | None
-    status: str
+    status: SessionStatus
     metadata: dict[str, Any]
     message_count: int
     created_at: datetime
     last_activity_at: datetime
     closed_at: datetime | None
+    handoff: HandoffStatus
+
+
+class HandoffStatus(BaseModel):
+    """Who the customer is talking to: the assistant, the staff queue, or a person."""
+
+    state: HandoffState = HandoffState.BOT
+    position: int | None = Field(default=None, description="Place in the staff queue while waiting")
+    assignee: AuthorInfo | None = Field(default=None, description="The person handling the conversation")
+    can_rate: bool = Field(default=False, description="A person resolved it and it was not rated yet")
 
 
 class SendMessageJSON(BaseModel):
@@ -94,10 +106,11 @@ class EscalationInfo(BaseModel):
 
 
 class MessageResponse(BaseModel):
-    message: str
+    message: str = Field(description="The assistant's reply; empty when a person handles the conversation")
     sources: list[Source]
     requires_escalation: bool
-    message_id: uuid.UUID
+    message_id: uuid.UUID | None = Field(description="The reply's id; null when no reply was produced "
+                                                      "(`handled_by` is `human`)")
     user_message_id: uuid.UUID
     session_id: uuid.UUID
     created_at: datetime
@@ -107,17 +120,31 @@ class MessageResponse(BaseModel):
     degraded: bool = False
     grounded: bool = Field(default=False, description="True when the reply rests on the cited help-center "
                            "passages; false for \"I don't know\", small talk and handoff notices")
+    handled_by: Literal["bot", "human"] = Field(
+        default="bot", description="`human` while the conversation is with a person: the message was "
+                                   "stored and forwarded to them, and the assistant did not answer")
+    handoff_state: HandoffState = HandoffState.BOT
+    queue_position: int | None = Field(default=None, description="Your place in the staff queue right after "
+                                                                  "a handoff")
+
+
+class AuthorInfo(BaseModel):
+    name: str
 
 
 class HistoryMessage(BaseModel):
     id: uuid.UUID
-    role: Literal["user", "assistant", "system"]
+    role: MessageRole
     content: str
     sources: list[Source]
     attachments: list[AttachmentInfo]
     created_at: datetime
     # On an assistant reply that handed the conversation to a human.
     escalation: EscalationInfo | None = None
+    # The sender's id of a customer message sent over the WebSocket (`client_id`), else null.
+    client_id: str | None = None
+    # Who wrote a staff member's message (role `agent`).
+    author: AuthorInfo | None = None
 
 
 class HistoryPage(BaseModel):
@@ -131,5 +158,5 @@ class HistoryPage(BaseModel):
 
 class SessionClosed(BaseModel):
     session_id: uuid.UUID
-    status: str
+    status: SessionStatus
     message: str = "Session closed"

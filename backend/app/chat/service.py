@@ -1,4 +1,8 @@
-"""The turn service: store the user's message first, run the agent, store the reply."""
+"""The turn service: store the user's message first, run the agent, store the reply, publish frames.
+
+Every message of a conversation, whoever writes it, is stored and published through this service
+(`append_message`); transports (REST, WebSocket) only carry its frames.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +14,22 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from app.agents.chat_agent import AgentReply, CustomerSupportAgent
 from app.agents.events import TurnComplete
 from app.agents.turn_loader import load_turn_input
-from app.chat.attachments import PendingAttachment, remove_files, write_files
+from app.chat import frames
+from app.chat.attachments import PendingAttachment, new_files, remove_files, write_files
+from app.chat.frames import Frame
 from app.config import Settings
-from app.db.engine import Database
-from app.db.models import Attachment, ChatSession, Escalation, Message, utcnow
-from app.errors import AppError, Conflict, ServiceUnavailable, Unprocessable
+from app.db.enums import HUMAN_STATES, HandoffState, MessageRole
+from app.db.models import Attachment, ChatSession, Message
+from app.db.repository import MessageRepository, StoredMessage
+from app.errors import AppError, Conflict, ServiceUnavailable
 from app.observability import metrics
-from app.realtime import frames
 from app.security.session_tokens import hash_token, new_token
 from app.session.manager import SessionManager
 
@@ -37,9 +39,26 @@ log = logging.getLogger("app.chat")
 @dataclass
 class TurnResult:
     user_message: Message
-    assistant_message: Message
+    # None when a person handles the conversation: the message went to them and the assistant stayed quiet.
+    assistant_message: Message | None
     attachments: list[Attachment]
-    reply: AgentReply
+    reply: AgentReply | None
+    handoff_state: HandoffState = HandoffState.BOT
+    queue_position: int | None = None
+
+    @property
+    def handled_by(self) -> str:
+        return "human" if self.reply is None else "bot"
+
+
+class HandoffGate(Protocol):
+    """Who answers a conversation (app/staff/handoff.py implements it); chat never imports the staff side."""
+
+    async def state(self, session_id: uuid.UUID) -> HandoffState: ...
+
+    async def route_customer_message(self, session_id: uuid.UUID, message: Message) -> HandoffState: ...
+
+    async def open(self, session_id: uuid.UUID, escalation: dict[str, Any]) -> int | None: ...
 
 
 class DuplicateMessage(Exception):
@@ -50,72 +69,74 @@ class DuplicateMessage(Exception):
         self.user_message, self.attachments, self.reply = user_message, attachments, reply
 
 
-def _no_publish(session_id: uuid.UUID, frame: dict[str, Any]) -> None:
-    return None
+class AgentUnavailable(ServiceUnavailable):
+    """The assistant failed mid-turn; its `error` frame has been published to every socket already."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, code="agent_unavailable")
+
+
+Publish = Callable[[uuid.UUID, Frame], None]
 
 
 class ChatService:
-    def __init__(self, db: Database, agent: CustomerSupportAgent, settings: Settings,
-                 sessions: SessionManager | None = None) -> None:
-        self.db = db
+    def __init__(self, repo: MessageRepository, agent: CustomerSupportAgent, settings: Settings,
+                 sessions: SessionManager, publish: Publish, handoff: HandoffGate) -> None:
+        self.repo = repo
+        # Decides, per customer message, whether the assistant answers or a person does.
+        self.handoff = handoff
         # Shared session state and the per-session lock that orders turns across instances.
         self.sessions = sessions
         self.agent = agent
         self.settings = settings
+        # Every frame of every message (REST or WebSocket) goes to the event bus handed in here.
+        self._publish = publish
         # Turns on one session run one at a time in this process, so replies follow their questions.
         self._locks: weakref.WeakValueDictionary[uuid.UUID, asyncio.Lock] = weakref.WeakValueDictionary()
         self._queued: dict[uuid.UUID, int] = {}  # turns waiting or running per session, in this process
-        # Every frame of a turn (REST or WebSocket) goes here; main wires it to the realtime event bus.
-        self.publish: Callable[[uuid.UUID, dict[str, Any]], None] = _no_publish
 
     async def create_session(self, user_id: str | None, metadata: dict[str, Any],
                              user_verified: bool = False) -> tuple[ChatSession, str]:
         token = new_token()
-        async with self.db.transaction() as db:
-            session = ChatSession(user_id=user_id, metadata_=metadata, token_hash=hash_token(token),
-                                  user_verified=user_verified and user_id is not None)
-            db.add(session)
-            await db.flush()
-        if self.sessions is not None:
-            await self.sessions.on_created(session)
+        session = await self.repo.add_session(ChatSession(
+            user_id=user_id, metadata_=metadata, token_hash=hash_token(token),
+            user_verified=user_verified and user_id is not None))
+        await self.sessions.on_created(session)
         metrics.SESSIONS_CREATED.inc()
         metrics.ACTIVE_SESSIONS.inc()
         log.info("chat.session.created", extra={"has_user_id": user_id is not None})
         return session, token
 
-    async def get_session(self, session_id: uuid.UUID) -> ChatSession | None:
-        async with self.db.sessionmaker() as db:
-            return await db.get(ChatSession, session_id)
-
     async def close_session(self, session: ChatSession) -> ChatSession:
-        async with self.db.transaction() as db:
-            current = await db.get(ChatSession, session.id, with_for_update=True)
-            already_closed = current is None or current.status != "active"
-            if current is not None and not already_closed:
-                current.status = "closed"
-                current.closed_at = utcnow()
-        if self.sessions is not None and current is not None:
+        current, closed_now = await self.repo.close_session(session.id)
+        if current is not None:
             # Also when SQL was closed already: repairs a shared state that missed the close (store was down).
             await self.sessions.on_closed(session.id, current.closed_at)
-        if already_closed or current is None:
+        if current is None or not closed_now:
             raise Conflict("Session is already closed", code="session_closed")
         metrics.ACTIVE_SESSIONS.dec()
         log.info("chat.session.closed")
         return current
 
     async def message_count(self, session_id: uuid.UUID) -> int:
-        async with self.db.sessionmaker() as db:
-            return int(await db.scalar(select(func.count()).where(Message.session_id == session_id)) or 0)
+        return await self.repo.count(session_id)
 
     async def history(self, session_id: uuid.UUID, limit: int, offset: int) -> tuple[list[Message], int]:
-        async with self.db.sessionmaker() as db:
-            total = int(await db.scalar(select(func.count()).where(Message.session_id == session_id)) or 0)
-            rows = await db.scalars(
-                select(Message).where(Message.session_id == session_id)
-                .options(selectinload(Message.attachments))
-                .order_by(Message.seq).limit(limit).offset(offset)
-            )
-            return list(rows), total
+        return await self.repo.page(session_id, limit, offset)
+
+    def publish(self, session_id: uuid.UUID, frame: Frame) -> None:
+        """Send a frame to every socket of the session, on any instance."""
+        self._publish(session_id, frame)
+
+    async def append_message(self, session_id: uuid.UUID, role: MessageRole, content: str, *,
+                             frame: Callable[[Message], Frame] | None = None, **fields: Any) -> Message:
+        """Store a message of any role at the next position and publish `frame(message)`: the one gate
+        for every producer (the assistant's reply here; a staff reply or a notice the same way).
+        `fields` are MessageRepository.add_message's (message_id, sources, tool_calls, metadata, escalation)."""
+        message = await self.repo.add_message(session_id, role, content, **fields)
+        if frame is not None:
+            self.publish(session_id, frame(message))
+        return message
 
     async def handle_turn(self, session: ChatSession, text: str, pending: list[PendingAttachment],
                           channel: str = "rest", client_id: str | None = None,
@@ -133,32 +154,25 @@ class ChatService:
                            code="session_busy", status_code=429)
         self._queued[session.id] = queued + 1
         try:
-            return await self._locked_turn(lock, session, text, pending, channel, client_id, attachment_ids)
+            async with lock, self.sessions.turn(session):
+                result = await self._turn(session, text, pending, channel, client_id, attachment_ids)
+                # The stored question: a retried resend answers that one, whatever text the resend carried.
+                await self.sessions.record_turn(session.id, result.user_message.content,
+                                                result.reply.message if result.reply else "")
+                return result
         finally:
             self._queued[session.id] -= 1
             if not self._queued[session.id]:
                 del self._queued[session.id]
 
-    async def _locked_turn(self, lock: asyncio.Lock, session: ChatSession, text: str,
-                           pending: list[PendingAttachment], channel: str, client_id: str | None,
-                           attachment_ids: Sequence[uuid.UUID]) -> TurnResult:
-        async with lock:
-            if self.sessions is None:
-                return await self._turn(session, text, pending, channel, client_id, attachment_ids)
-            async with self.sessions.turn(session):
-                result = await self._turn(session, text, pending, channel, client_id, attachment_ids)
-                # The stored question: a retried resend answers that one, whatever text the resend carried.
-                await self.sessions.record_turn(session.id, result.user_message.content, result.reply.message)
-                return result
-
     async def _turn(self, session: ChatSession, text: str, pending: list[PendingAttachment],
                     channel: str, client_id: str | None, attachment_ids: Sequence[uuid.UUID]) -> TurnResult:
         start = time.perf_counter()
-        user_message, attachments, duplicate = await self._store_user_message(
-            session, text, pending, client_id, attachment_ids)
-        if duplicate:
+        stored = await self._store_user_message(session, text, pending, client_id, attachment_ids)
+        user_message, attachments = stored.message, stored.attachments
+        if stored.duplicate:
             reply_row, moved_on = await self._reply_to(user_message)
-            if reply_row is not None or moved_on:
+            if reply_row is not None or moved_on or await self.handoff.state(session.id) in HUMAN_STATES:
                 raise DuplicateMessage(user_message, attachments, reply_row)
             # The question is the newest message and has no reply: its first turn failed (503
             # agent_unavailable). The resend is the customer's retry, so answer the stored question now.
@@ -168,13 +182,16 @@ class ChatService:
             metrics.CHAT_MESSAGES.labels(role="user", channel=channel).inc()
             for _ in pending:
                 metrics.ATTACHMENT_PROCESSING.labels(status="stored").inc()
-        self.publish(session.id, frames.ack(user_message, attachments, duplicate=duplicate))
+        self.publish(session.id, frames.ack(user_message, attachments, duplicate=stored.duplicate))
+        state = await self.handoff.route_customer_message(session.id, user_message)
+        if state in HUMAN_STATES:  # a person answers; they have been told of the message
+            return TurnResult(user_message, None, attachments, None, handoff_state=state)
         reply_id = uuid.uuid4()  # known before the reply exists, so every frame of the turn can carry it
         self.publish(session.id, frames.start(reply_id, user_message.id))
 
         reply: AgentReply | None = None
         try:
-            turn_input = await load_turn_input(self.db, session, text, user_message, attachments, channel)
+            turn_input = await load_turn_input(self.repo, session, text, user_message, attachments, channel)
             async for event in self.agent.stream(turn_input):
                 if isinstance(event, TurnComplete):
                     reply = event.reply
@@ -182,60 +199,34 @@ class ChatService:
                     self.publish(session.id, frame)
             assert reply is not None  # stream() always ends with TurnComplete
         except Exception as exc:
-            # The question is already stored; the caller gets a clear 503 and can retry.
+            # The question is already stored; the caller gets a clear 503 and can retry. The error frame
+            # went to every socket of the session, so a WebSocket caller does not send it again.
             log.exception("chat.turn.failed")
             detail = "The assistant could not answer right now; your message was saved."
             self.publish(session.id, frames.error("agent_unavailable", detail, client_id, user_message.id))
-            raise ServiceUnavailable(detail, code="agent_unavailable") from exc
+            raise AgentUnavailable(detail) from exc
 
-        assistant = await self._store_reply(session, text, reply, reply_id)
-        self.publish(session.id, frames.complete(assistant, user_message.id, reply))
+        assistant = await self._store_reply(session, text, reply, reply_id, user_message.id)
         metrics.CHAT_MESSAGES.labels(role="assistant", channel=channel).inc()
+        position = None
         if reply.requires_escalation and reply.escalation:
             metrics.CHAT_ESCALATIONS.labels(reason=reply.escalation["reason"]).inc()
+            # The reply announcing the handover is stored: now the conversation joins the staff queue.
+            position = await self.handoff.open(session.id, reply.escalation)
+            state = HandoffState.WAITING
         metrics.CHAT_MESSAGE_DURATION.labels(channel=channel).observe(time.perf_counter() - start)
         log.info("chat.turn.completed", extra={
             "sources": len(reply.sources), "escalated": reply.requires_escalation,
             "attachments": len(attachments), "duration_ms": round((time.perf_counter() - start) * 1000, 2)})
-        return TurnResult(user_message, assistant, attachments, reply)
+        return TurnResult(user_message, assistant, attachments, reply, handoff_state=state, queue_position=position)
 
     async def _store_user_message(self, session: ChatSession, text: str, pending: list[PendingAttachment],
-                                  client_id: str | None = None, attachment_ids: Sequence[uuid.UUID] = (),
-                                  ) -> tuple[Message, list[Attachment], bool]:
+                                  client_id: str | None, attachment_ids: Sequence[uuid.UUID]) -> StoredMessage:
         directory = self.settings.attachments_dir / session.id.hex
         written: list[Path] = await anyio.to_thread.run_sync(write_files, pending, directory) if pending else []
         try:
-            async def add(db: AsyncSession, seq: int) -> tuple[Message, list[Attachment], bool]:
-                current = await db.get(ChatSession, session.id)
-                if current is None or current.status != "active":
-                    raise Conflict("Session is closed", code="session_closed")
-                if client_id is not None:
-                    earlier = await db.scalar(select(Message).where(
-                        Message.session_id == session.id, Message.client_id == client_id))
-                    if earlier is not None:
-                        files = await db.scalars(select(Attachment).where(Attachment.message_id == earlier.id))
-                        return earlier, list(files), True
-                message = Message(session_id=session.id, seq=seq, role="user", content=text, client_id=client_id)
-                db.add(message)
-                await db.flush()
-                rows = [Attachment(id=p.id, session_id=session.id, message_id=message.id, filename=p.filename,
-                                   content_type=p.content_type, size_bytes=len(p.data), sha256=p.sha256,
-                                   storage_path=str(path))
-                        for p, path in zip(pending, written, strict=True)]
-                db.add_all(rows)
-                if attachment_ids:
-                    uploaded = list(await db.scalars(select(Attachment).where(
-                        Attachment.id.in_(set(attachment_ids)), Attachment.session_id == session.id,
-                        Attachment.message_id.is_(None))))
-                    if len(uploaded) != len(set(attachment_ids)):
-                        raise Unprocessable("An attachment id is unknown or already used", code="attachment_not_found")
-                    for upload in uploaded:
-                        upload.message_id = message.id
-                    rows += uploaded
-                current.last_activity_at = utcnow()
-                return message, rows, False
-
-            return await self._with_next_seq(session.id, add)
+            return await self.repo.add_user_message(session.id, text, new_files(pending, written), client_id,
+                                                    attachment_ids)
         except BaseException:
             remove_files(written)
             raise
@@ -246,48 +237,23 @@ class ChatService:
         An unanswered question followed by newer messages is not answered late: the reply would land
         after the newer ones, out of order.
         """
-        async with self.db.sessionmaker() as db:
-            after = await db.scalar(select(Message).where(
-                Message.session_id == user_message.session_id, Message.seq > user_message.seq)
-                .order_by(Message.seq).limit(1))
+        after = await self.repo.next_after(user_message)
         if after is None:
             return None, False
-        answered = after.seq == user_message.seq + 1 and after.role == "assistant"
+        answered = after.seq == user_message.seq + 1 and after.role == MessageRole.ASSISTANT
         return (after if answered else None), True
 
-    async def _store_reply(self, session: ChatSession, text: str, reply: AgentReply,
-                           message_id: uuid.UUID | None = None) -> Message:
-        async def add(db: AsyncSession, seq: int) -> Message:
-            message = Message(id=message_id or uuid.uuid4(), session_id=session.id, seq=seq, role="assistant",
-                              content=reply.message,
-                              sources=reply.sources, tool_calls=reply.tool_calls,
-                              metadata_={"confidence": reply.confidence, "degraded": reply.degraded,
-                                         "requires_escalation": reply.requires_escalation,
-                                         "answered": reply.answered, "provider": reply.provider,
-                                         "notices": reply.notices,
-                                         "escalation": frames.escalation_info(reply.escalation)})
-            db.add(message)
-            await db.flush()
-            if reply.escalation:
-                db.add(Escalation(id=reply.escalation["id"], session_id=session.id, message_id=message.id,
-                                  reason=reply.escalation["reason"], priority=reply.escalation["priority"],
-                                  summary=reply.escalation.get("summary") or f"Customer wrote: {text[:500]}"))
-            return message
-
-        return await self._with_next_seq(session.id, add)
-
-    async def _with_next_seq(self, session_id: uuid.UUID, write: Any) -> Any:
-        """Run `write(db, seq)` in one transaction with the next position in the conversation.
-
-        Another process may take the same position first; the unique index refuses the second writer,
-        which retries with the next number.
-        """
-        for attempt in range(8):
-            try:
-                async with self.db.transaction() as db:
-                    last = await db.scalar(select(func.max(Message.seq)).where(Message.session_id == session_id))
-                    return await write(db, int(last or 0) + 1)
-            except IntegrityError:
-                log.warning("chat.seq.conflict", extra={"attempt": attempt})
-                await asyncio.sleep(0.01 * (attempt + 1))
-        raise ServiceUnavailable("Could not store the message, please retry", code="write_conflict")
+    async def _store_reply(self, session: ChatSession, text: str, reply: AgentReply, message_id: uuid.UUID,
+                           reply_to: uuid.UUID) -> Message:
+        escalation = None
+        if reply.escalation:
+            escalation = {**reply.escalation,
+                          "summary": reply.escalation.get("summary") or f"Customer wrote: {text[:500]}"}
+        return await self.append_message(
+            session.id, MessageRole.ASSISTANT, reply.message, message_id=message_id, sources=reply.sources,
+            tool_calls=reply.tool_calls, escalation=escalation,
+            metadata={"confidence": reply.confidence, "degraded": reply.degraded,
+                      "requires_escalation": reply.requires_escalation, "answered": reply.answered,
+                      "grounded": reply.grounded, "provider": reply.provider, "notices": reply.notices,
+                      "escalation": frames.escalation_info(reply.escalation)},
+            frame=lambda m: frames.complete(m, reply_to, reply))

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from app import __version__
-from app.db.migrate import current_revision, head_revision
+from app.deps import services_of
+from app.errors import ServiceUnavailable
+from app.health.checks import check_dependencies
 from app.state import Services
 
 router = APIRouter(prefix="/health", tags=["health"])
 
 
 def _services(request: Request) -> Services | None:
-    return getattr(request.app.state, "services", None)
+    try:
+        return services_of(request.app)
+    except ServiceUnavailable:
+        return None  # starting: these routes answer with their own "not ready" body
 
 
 @router.get("/")
@@ -30,55 +33,12 @@ async def liveness() -> dict[str, str]:
     return {"status": "alive"}
 
 
-async def _timed(check: Any) -> dict[str, Any]:
-    start = time.perf_counter()
-    try:
-        detail = await check()
-        status = "ok"
-    except Exception as exc:
-        detail, status = {"error": type(exc).__name__}, "error"
-    result = {"status": status, "latency_ms": round((time.perf_counter() - start) * 1000, 2)}
-    if detail:
-        result.update(detail)
-    return result
-
-
-async def _checks(services: Services) -> dict[str, dict[str, Any]]:
-    async def database() -> dict[str, Any]:
-        await services.db.ping()
-        revision = await current_revision(services.db.engine)
-        if revision != head_revision():
-            raise RuntimeError("migrations not applied")
-        return {"backend": services.db.engine.dialect.name, "revision": revision}
-
-    async def vector_store() -> dict[str, Any]:
-        await anyio.to_thread.run_sync(services.store.heartbeat)
-        count = await anyio.to_thread.run_sync(services.store.count)
-        return {"mode": services.store.mode, "chunks": count}
-
-    async def embedder() -> dict[str, Any]:
-        if not services.readiness.embedder_loaded:
-            raise RuntimeError("model not loaded")
-        return {"model": services.embedder.name, "dimension": services.embedder.dimension}
-
-    checks = {"database": await _timed(database), "vector_store": await _timed(vector_store),
-              "embedder": await _timed(embedder)}
-    sessions = services.sessions
-    if sessions is not None and sessions.distributed:
-        async def redis() -> dict[str, Any]:
-            await sessions.ping()
-            return {"role": "session store"}
-
-        checks["redis"] = await _timed(redis)
-    return checks
-
-
 @router.get("/readiness")
 async def readiness(request: Request) -> JSONResponse:
     services = _services(request)
     if services is None:
         return JSONResponse({"status": "not_ready", "checks": {}}, status_code=503)
-    checks = await _checks(services)
+    checks = await check_dependencies(services)
     ready = all(c["status"] == "ok" for c in checks.values())
     return JSONResponse({"status": "ready" if ready else "not_ready",
                          "checks": {k: v["status"] for k, v in checks.items()}},
@@ -90,7 +50,7 @@ async def detailed(request: Request) -> JSONResponse:
     services = _services(request)
     if services is None:
         return JSONResponse({"status": "starting", "components": {}}, status_code=503)
-    checks = await _checks(services)
+    checks = await check_dependencies(services)
     healthy = all(c["status"] == "ok" for c in checks.values())
     return JSONResponse({
         "status": "healthy" if healthy else "unhealthy", "version": __version__,
@@ -98,8 +58,3 @@ async def detailed(request: Request) -> JSONResponse:
         "startup_seconds": services.readiness.startup_seconds,
         "components": checks,
     }, status_code=200 if healthy else 503)
-
-
-async def check_dependencies(services: Services) -> dict[str, dict[str, Any]]:
-    """The same checks as /health/detailed, for the background probe behind the dependency_up metric."""
-    return await _checks(services)

@@ -6,18 +6,23 @@ Keys hold the normalised query, k and the knowledge-base version, so any ingesti
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
 import re
 import threading
 from collections import OrderedDict
-from typing import Any, Protocol
+from collections.abc import Awaitable
+from typing import Any, Protocol, TypeVar
+
+from redis.asyncio import Redis
 
 from app.observability import metrics
 
 log = logging.getLogger("app.knowledge.cache")
 _SPACE = re.compile(r"\s+")
+T = TypeVar("T")
 
 
 def normalise(query: str) -> str:
@@ -62,20 +67,47 @@ class LRUQueryCache:
 
 
 class RedisQueryCache:
-    """Shared by every instance. A Redis failure is a cache miss, never a failed answer."""
+    """Shared by every instance. A Redis failure is a cache miss, never a failed answer.
+
+    Retrieval blocks in a worker thread, while the app's one (async) Redis client lives on the event
+    loop: each call hops over to `loop` and waits at most `timeout_seconds`.
+    """
 
     backend = "redis"
 
-    def __init__(self, url: str, prefix: str = "kbcache", ttl_seconds: int = 3600) -> None:
-        import redis
-
-        self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    def __init__(self, client: Redis, loop: asyncio.AbstractEventLoop, prefix: str = "kbcache",
+                 ttl_seconds: int = 3600, timeout_seconds: float = 1.0) -> None:
+        self.client = client
+        self.loop = loop
         self.prefix = prefix
         self.ttl = ttl_seconds
+        self.timeout = timeout_seconds
+
+    def run(self, call: Awaitable[T]) -> T:
+        """Wait for a client call on the client's loop, from this (worker) thread."""
+        async def wait() -> T:
+            return await call
+
+        coro = wait()
+        try:
+            on_loop = asyncio.get_running_loop() is self.loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:  # waiting here would block the loop the call needs: count it as a miss
+            coro.close()
+            if asyncio.iscoroutine(call):
+                call.close()
+            raise RuntimeError("the Redis query cache is called from a worker thread, not the event loop")
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return future.result(self.timeout)
+        except TimeoutError:
+            future.cancel()
+            raise
 
     def get(self, query: str, k: int, version: str) -> dict[str, Any] | None:
         try:
-            raw = self.client.get(f"{self.prefix}:{cache_key(query, k, version)}")
+            raw: bytes | str | None = self.run(self.client.get(f"{self.prefix}:{cache_key(query, k, version)}"))
         except Exception as exc:
             log.warning("kb.cache.unavailable", extra={"error": type(exc).__name__})
             raw = None
@@ -85,7 +117,7 @@ class RedisQueryCache:
 
     def set(self, query: str, k: int, version: str, value: dict[str, Any]) -> None:
         try:
-            self.client.set(f"{self.prefix}:{cache_key(query, k, version)}", json.dumps(value), ex=self.ttl)
+            self.run(self.client.set(f"{self.prefix}:{cache_key(query, k, version)}", json.dumps(value), ex=self.ttl))
         except Exception as exc:
             log.warning("kb.cache.unavailable", extra={"error": type(exc).__name__})
 

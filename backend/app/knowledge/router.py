@@ -1,4 +1,5 @@
-"""Admin API for the knowledge base, behind an integrator API key with the `admin` scope."""
+"""Admin API for the knowledge base, behind an integrator API key with the `admin` scope or an admin's
+staff token (the support console)."""
 
 from __future__ import annotations
 
@@ -10,22 +11,32 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
+from app.db.models import StaffUser
 from app.deps import ServicesDep
 from app.errors import NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from app.knowledge.ingestion import SUPPORTED_SUFFIXES, CorruptDocument
 from app.knowledge.service import KnowledgeAdmin
-from app.security.api_keys import ApiKey, authorise, presented_key
+from app.security import staff_tokens
+from app.security.api_keys import ApiKey, Forbidden, authorise, presented_key
+from app.staff.deps import staff_from_token
+from app.staff.enums import StaffRole
 
 router = APIRouter(prefix="/knowledge", tags=["knowledge"])
 
 
-def require_admin(request: Request) -> ApiKey:
-    return authorise(request.app.state.api_keys, presented_key(request), "admin")
+async def require_admin(request: Request, services: ServicesDep) -> ApiKey | StaffUser:
+    presented = presented_key(request)
+    if presented and staff_tokens.verify(services.settings.secret_key, presented) is not None:
+        user = await staff_from_token(services, presented)  # a disabled account is refused here
+        if user.role != StaffRole.ADMIN:
+            raise Forbidden("Only admins manage the knowledge base", code="admin_only")
+        return user
+    return authorise(request.app.state.api_keys, presented, "admin")
 
 
-AdminKey = Annotated[ApiKey, Depends(require_admin)]
-_AUTH: dict[int | str, dict[str, Any]] = {401: {"description": "Missing or invalid API key"},
-                                          403: {"description": "Key lacks the admin scope"}}
+AdminKey = Annotated[ApiKey | StaffUser, Depends(require_admin)]
+_AUTH: dict[int | str, dict[str, Any]] = {401: {"description": "Missing or invalid API key or staff token"},
+                                          403: {"description": "Key lacks the admin scope, or staff user is no admin"}}
 
 
 class SearchRequest(BaseModel):

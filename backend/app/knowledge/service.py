@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from redis.asyncio import Redis
 
 from app.config import Settings
 from app.knowledge.answerability import AnswerabilityModel
@@ -20,22 +23,25 @@ from app.knowledge.vector_store import VectorStore
 log = logging.getLogger("app.knowledge")
 
 
-def build_cache(settings: Settings) -> QueryCache | None:
+def build_cache(settings: Settings, redis: Redis | None = None) -> QueryCache | None:
+    """`redis` is the app's one client (app/redis_client.py); call this on the event loop it runs on."""
     choice = settings.rag_cache
     if choice == "auto":
-        choice = "redis" if settings.redis_url else "memory"
+        choice = "redis" if redis is not None else "memory"
     if choice == "off":
         return None
     if choice == "redis":
-        if not settings.redis_url:
+        if redis is None:
             raise ValueError("RAG_CACHE=redis needs REDIS_URL")
-        return RedisQueryCache(settings.redis_url, prefix=f"{settings.redis_key_prefix}kbcache",
-                               ttl_seconds=settings.rag_cache_ttl_seconds)
+        return RedisQueryCache(redis, asyncio.get_running_loop(), prefix=f"{settings.redis_key_prefix}kbcache",
+                               ttl_seconds=settings.rag_cache_ttl_seconds,
+                               timeout_seconds=settings.redis_socket_timeout_seconds)
     return LRUQueryCache(settings.rag_cache_max_entries)
 
 
-def build_knowledge_base(settings: Settings, embedder: Embedder, store: VectorStore) -> KnowledgeBase:
-    return KnowledgeBase(embedder, store, cache=build_cache(settings),
+def build_knowledge_base(settings: Settings, embedder: Embedder, store: VectorStore,
+                         redis: Redis | None = None) -> KnowledgeBase:
+    return KnowledgeBase(embedder, store, cache=build_cache(settings, redis),
                          answerability=AnswerabilityModel(threshold=settings.rag_min_confidence),
                          calibrate=settings.rag_calibrate)
 

@@ -67,3 +67,22 @@ DEPENDENCY_UP = Gauge("dependency_up", "1 when the dependency answered its last 
                       ["dependency"], multiprocess_mode="livemin")
 DEPENDENCY_CHECK_SECONDS = Gauge("dependency_check_seconds", "Duration of the last health check of the dependency",
                                  ["dependency"], multiprocess_mode="livemax")
+
+# --- human handoff (app/staff) ------------------------------------------------------------------
+HANDOFFS = Counter("handoffs_total", "Conversations handed to the staff queue, by reason", ["reason"])
+HANDOFF_TRANSITIONS = Counter("handoff_transitions_total", "Handoff state changes", ["from_state", "to_state"])
+HANDOFF_FIRST_RESPONSE = Histogram(
+    "handoff_first_response_seconds", "From the handoff to the first public reply of a human",
+    buckets=(5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200),
+)
+# Read from SQL by every instance (the same value): dashboards take max().
+HANDOFF_WAITING = Gauge("handoff_waiting_conversations", "Conversations waiting for a human",
+                        multiprocess_mode="livemax")
+HANDOFF_OLDEST_WAITING = Gauge("handoff_oldest_waiting_seconds",
+                               "How long the longest-waiting conversation has waited (0 when none)",
+                               multiprocess_mode="livemax")
+CSAT_RATINGS = Counter("csat_ratings_total", "Customer satisfaction ratings after a resolved handoff", ["score"])
+STAFF_LOGINS = Counter("staff_logins_total", "Staff login attempts, by outcome", ["outcome"])
+WEBHOOK_DELIVERIES = Counter("webhook_deliveries_total", "Outbound webhook delivery attempts, by outcome",
+                             ["outcome"])
+CSAT_SCORE = Histogram("csat_score", "Customer satisfaction scores (1-5)", buckets=(1, 2, 3, 4, 5))

@@ -11,7 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
-from app.health.router import check_dependencies
+from app.health.checks import check_dependencies
 from app.observability import metrics
 from app.state import Services
 

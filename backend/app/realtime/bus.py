@@ -18,12 +18,11 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from app.chat.frames import Frame
 from app.config import Settings
-from app.session.redis_store import connect
 
 log = logging.getLogger("app.realtime")
 
-Frame = dict[str, Any]
 Subscriber = Callable[[Frame], None]
 OUTBOX_LIMIT = 10_000  # frames waiting for Redis; beyond this they are dropped (sockets resume from SQL)
 
@@ -90,8 +89,7 @@ class RedisBus(InProcessBus):
             await self._pubsub.aclose()
         except (RedisError, OSError):
             pass
-        await self.redis.aclose()
-        await super().close()
+        await super().close()  # the client is the lifespan's to close
 
     async def subscribe(self, session_id: uuid.UUID | str, subscriber: Subscriber) -> None:
         first = str(session_id) not in self._subscribers
@@ -187,12 +185,24 @@ class RedisBus(InProcessBus):
 EventBus = InProcessBus
 
 
-def build_bus(settings: Settings) -> InProcessBus:
-    """Redis pub/sub when REALTIME_BUS=redis, or auto with REDIS_URL set; in-process otherwise."""
+async def start_bus(settings: Settings, redis: Redis | None) -> InProcessBus:
+    """Redis pub/sub on the app's client when REALTIME_BUS=redis, or auto with REDIS_URL set; in-process
+    otherwise, and also when Redis cannot be reached at start (logged; readiness reports Redis down)."""
     mode = settings.realtime_bus
     if mode == "auto":
-        mode = "redis" if settings.redis_url else "memory"
+        mode = "redis" if redis is not None else "memory"
     if mode == "memory":
         return InProcessBus()
-    redis = connect(settings.redis_url, settings.redis_socket_timeout_seconds)
-    return RedisBus(redis, settings.redis_key_prefix)
+    if redis is None:
+        raise ValueError("REALTIME_BUS=redis needs REDIS_URL")
+    bus = RedisBus(redis, settings.redis_key_prefix)
+    try:
+        await bus.start()
+    except (RedisError, OSError) as exc:
+        # Sockets on this instance still get every frame of turns run here; other instances' frames
+        # arrive through replay on reconnect.
+        log.error("realtime.redis.unreachable", extra={"error_type": type(exc).__name__,
+                                                       "effect": "in-process delivery only until restart"})
+        await bus.close()
+        return InProcessBus()
+    return bus

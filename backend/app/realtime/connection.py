@@ -17,10 +17,11 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from app.chat import frames
+from app.chat.frames import TURN_FRAMES, Frame
 from app.config import Settings
 from app.observability import metrics
 from app.realtime.bus import InProcessBus
-from app.realtime.frames import TURN_FRAMES, Frame
 
 log = logging.getLogger("app.realtime")
 
@@ -158,7 +159,7 @@ class Hub:
                     conn.close(CLOSE_IDLE)
                 elif conn.live and now - conn.last_heartbeat >= heartbeat:
                     conn.last_heartbeat = now
-                    conn.send({"type": "heartbeat"})
+                    conn.send(frames.heartbeat())
 
     async def close(self) -> None:
         """Shutdown: close every socket with 1001 and let running turns finish (they store replies).
@@ -182,30 +183,3 @@ class Hub:
             await asyncio.gather(*pending, return_exceptions=True)
             log.warning("realtime.shutdown.turns_cancelled",
                         extra={"cancelled": len(pending), "grace_seconds": self.settings.session_lock_ttl_seconds})
-
-
-async def start_hub(settings: Settings, chat: Any) -> Hub:
-    """The bus the settings ask for, wired to the chat service so every turn's frames are published."""
-    from redis.exceptions import RedisError
-
-    from app.realtime.bus import build_bus
-
-    bus = build_bus(settings)
-    try:
-        await bus.start()
-    except (RedisError, OSError) as exc:
-        # Sockets on this instance still get every frame of turns run here; other instances' frames
-        # arrive through replay on reconnect. Readiness already reports Redis down.
-        log.error("realtime.redis.unreachable", extra={"error_type": type(exc).__name__,
-                                                       "effect": "in-process delivery only until restart"})
-        await bus.close()
-        bus = InProcessBus()
-    chat.publish = bus.publish
-    hub = Hub(settings, bus)
-    hub.start()
-    return hub
-
-
-async def stop_hub(hub: Hub) -> None:
-    await hub.close()
-    await hub.bus.close()

@@ -13,20 +13,26 @@ import time
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, WebSocket
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from fastapi import APIRouter, FastAPI, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from app.chat.service import DuplicateMessage
+from app.chat import frames
+from app.chat.service import AgentUnavailable, DuplicateMessage
 from app.chat.validation import message_problem
-from app.db.models import ChatSession, Message
-from app.errors import AppError
+from app.db.enums import SessionStatus
+from app.db.models import ChatSession
+from app.deps import authorise_session, services_of
+from app.errors import AppError, NotFound, ServiceUnavailable, Unauthorized
 from app.observability import metrics
-from app.realtime import frames
-from app.realtime.connection import Connection, Hub
-from app.realtime.frames import AuthFrame, FrameError, MessageFrame, PingFrame, parse_client_frame
-from app.security.session_tokens import token_matches
+from app.realtime.client_frames import (
+    AuthFrame,
+    FrameError,
+    MessageFrame,
+    PingFrame,
+    TypingFrame,
+    parse_client_frame,
+)
+from app.realtime.connection import Connection
 from app.state import Services
 
 log = logging.getLogger("app.realtime")
@@ -42,11 +48,28 @@ class _Close(Exception):
         self.code = code
 
 
+def document_frames(app: FastAPI) -> None:
+    """Add the server frames to the app's OpenAPI components (FastAPI's documented way to extend it),
+    so `npm run gen:api` generates the widget's frame types. REST schemas of the same name win."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            components = build().setdefault("components", {}).setdefault("schemas", {})  # cached by FastAPI
+            for name, value in frames.frame_schemas().items():
+                components.setdefault(name, value)
+        assert app.openapi_schema is not None
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 @router.websocket("/ws")
 async def websocket_chat(ws: WebSocket) -> None:
     await ws.accept()  # close codes reach a browser only after the handshake
-    services: Services | None = getattr(ws.app.state, "services", None)
-    if services is None or services.realtime is None:
+    try:
+        services = services_of(ws.app)
+    except ServiceUnavailable:
         await ws.close(CLOSE_NOT_READY)
         return
     hub = services.realtime
@@ -77,14 +100,12 @@ async def websocket_chat(ws: WebSocket) -> None:
 
 
 async def _authenticate(ws: WebSocket, services: Services) -> tuple[ChatSession, uuid.UUID | None]:
+    """The token from the query string or a first `auth` frame, checked by the same gate as REST."""
     params = ws.query_params
     try:
         session_id = uuid.UUID(params.get("session_id", ""))
     except ValueError:
         raise _Close(CLOSE_NOT_FOUND) from None
-    session = await services.chat.get_session(session_id)
-    if session is None:
-        raise _Close(CLOSE_NOT_FOUND)
     token = params.get("token")
     last: uuid.UUID | None = None
     if params.get("last_message_id"):
@@ -93,6 +114,8 @@ async def _authenticate(ws: WebSocket, services: Services) -> tuple[ChatSession,
         except ValueError:
             last = uuid.UUID(int=0)  # matches no message: the client is told `unknown_message_id`
     if not token:
+        if await services.sessions.lookup(session_id) is None:
+            raise _Close(CLOSE_NOT_FOUND)  # an unknown session is told so before it is asked for a token
         try:
             text = await asyncio.wait_for(ws.receive_text(), services.settings.ws_auth_timeout_seconds)
             frame = parse_client_frame(text)
@@ -101,40 +124,33 @@ async def _authenticate(ws: WebSocket, services: Services) -> tuple[ChatSession,
         if not isinstance(frame, AuthFrame):
             raise _Close(CLOSE_UNAUTHORIZED)
         token, last = frame.token, frame.last_message_id or last
-    if not token_matches(token, session.token_hash):
-        raise _Close(CLOSE_UNAUTHORIZED)
-    if session.status != "active":
+    try:
+        session = await authorise_session(services, session_id, token)
+    except NotFound:
+        raise _Close(CLOSE_NOT_FOUND) from None
+    except Unauthorized:
+        raise _Close(CLOSE_UNAUTHORIZED) from None
+    if session.status != SessionStatus.ACTIVE:
         raise _Close(CLOSE_SESSION_CLOSED)
     return session, last
 
 
 async def _greet(conn: Connection, services: Services, last_message_id: uuid.UUID | None) -> None:
-    """`connected`, then `replay` from SQL; live frames that arrived meanwhile follow."""
-    settings = services.settings
-    async with services.db.sessionmaker() as db:
-        newest = await db.scalar(select(Message.id).where(Message.session_id == conn.session_id)
-                                 .order_by(Message.seq.desc()).limit(1))
-        replay: list[Message] | None = None
-        if last_message_id is not None:
-            after = await db.scalar(select(Message.seq).where(Message.session_id == conn.session_id,
-                                                              Message.id == last_message_id))
-            if after is not None:
-                replay = list(await db.scalars(
-                    select(Message).where(Message.session_id == conn.session_id, Message.seq > after)
-                    .options(selectinload(Message.attachments)).order_by(Message.seq)
-                    .limit(settings.ws_replay_limit + 1)))
-    conn.send({"type": "connected", "session_id": str(conn.session_id), "connection_id": conn.id,
-               "last_message_id": str(newest) if newest else None,
-               "heartbeat_seconds": settings.ws_heartbeat_seconds,
-               "idle_timeout_seconds": settings.ws_idle_timeout_seconds,
-               "max_frame_bytes": settings.ws_max_frame_bytes})
+    """`connected`, then `replay` of what was missed; live frames that arrived meanwhile follow."""
+    settings, repo = services.settings, services.chat.repo
+    newest = await repo.newest_id(conn.session_id)
+    replay = None
+    if last_message_id is not None:
+        replay = await repo.after(conn.session_id, last_message_id, settings.ws_replay_limit + 1)
+    conn.send(frames.connected(conn.session_id, conn.id, newest, settings.ws_heartbeat_seconds,
+                               settings.ws_idle_timeout_seconds, settings.ws_max_frame_bytes))
     if last_message_id is not None and replay is None:
         conn.send(frames.error("unknown_message_id", "last_message_id is not a message of this session"))
     elif replay is not None:
         has_more = len(replay) > settings.ws_replay_limit
         replay = replay[:settings.ws_replay_limit]
         conn.skip_ids.update(str(m.id) for m in replay)
-        conn.send({"type": "replay", "messages": [frames.history_item(m) for m in replay], "has_more": has_more})
+        conn.send(frames.replay(replay, has_more))
     conn.go_live()
 
 
@@ -183,12 +199,14 @@ async def _receive(conn: Connection, services: Services, session: ChatSession) -
             continue
         metrics.WEBSOCKET_MESSAGES.labels(direction="in", type=frame.type).inc()
         if isinstance(frame, PingFrame):
-            conn.send({"type": "pong"})
+            conn.send(frames.pong())
         elif isinstance(frame, MessageFrame):
             _start_turn(conn, services, session, frame)
         elif isinstance(frame, AuthFrame):
             conn.send(frames.error("unknown_frame_type", "Already authenticated"))
-        # typing: accepted; it only keeps the connection alive
+        elif isinstance(frame, TypingFrame):
+            # Shown to the person handling the conversation, if one is; otherwise it only keeps the socket alive.
+            await services.staff.handoff.customer_typing(session.id, frame.typing)
 
 
 def _start_turn(conn: Connection, services: Services, session: ChatSession, frame: MessageFrame) -> None:
@@ -203,7 +221,7 @@ def _start_turn(conn: Connection, services: Services, session: ChatSession, fram
         conn.send(frames.error(*problem, client_id=frame.client_id))
         return
     conn.pending_turns += 1
-    hub_of(services).spawn_turn(_run_turn(conn, services, session, content, frame))
+    services.realtime.spawn_turn(_run_turn(conn, services, session, content, frame))
 
 
 async def _run_turn(conn: Connection, services: Services, session: ChatSession, content: str,
@@ -215,18 +233,15 @@ async def _run_turn(conn: Connection, services: Services, session: ChatSession, 
         conn.send(frames.ack(dup.user_message, dup.attachments, duplicate=True))
         if dup.reply is not None:
             conn.send(frames.complete(dup.reply, dup.user_message.id))
+    except AgentUnavailable:
+        pass  # its error frame was published to every socket of the session already
     except AppError as exc:
-        if exc.code != "agent_unavailable":  # that one was published to every socket already
-            conn.send(frames.error(exc.code, exc.detail, client_id=frame.client_id))
-            if exc.code == "session_closed":
-                conn.close(CLOSE_SESSION_CLOSED)
+        conn.send(frames.error(exc.code, exc.detail, client_id=frame.client_id))
+        if exc.code == "session_closed":
+            conn.close(CLOSE_SESSION_CLOSED)
     except Exception:
         log.exception("realtime.turn.failed")
         conn.send(frames.error("internal_error", "The message could not be processed", client_id=frame.client_id))
     finally:
         conn.pending_turns -= 1
 
-
-def hub_of(services: Services) -> Hub:
-    assert services.realtime is not None
-    return services.realtime

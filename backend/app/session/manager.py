@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 
 from app.config import Settings
 from app.db.engine import Database
+from app.db.enums import SessionStatus
 from app.db.models import ChatSession, utcnow
 from app.errors import Conflict
 from app.observability import metrics
@@ -38,7 +39,7 @@ from app.session.models import (
     SessionStoreUnavailable,
     VersionConflict,
 )
-from app.session.redis_store import RedisSessionStore, connect
+from app.session.redis_store import RedisSessionStore
 
 log = logging.getLogger("app.session")
 
@@ -70,10 +71,10 @@ class SessionManager:
         closed = _aware(closed_at or utcnow()).isoformat()
         for _ in range(5):
             state = await self.store.get(str(session_id))
-            if state is None or state.status == "closed":
+            if state is None or state.status == SessionStatus.CLOSED:
                 return
             try:
-                await self.store.update(str(session_id), state.version, status="closed",
+                await self.store.update(str(session_id), state.version, status=SessionStatus.CLOSED,
                                         metadata={**state.metadata, "closed_at": closed})
                 return
             except VersionConflict:
@@ -92,7 +93,7 @@ class SessionManager:
             state = await self.store.get(str(session_id))
             if state is None:
                 row = await self._row(session_id)
-                if row is None or row.status != "active" or _idle_seconds(row) >= self.ttl_seconds:
+                if row is None or row.status != SessionStatus.ACTIVE or _idle_seconds(row) >= self.ttl_seconds:
                     return row  # closed (or about to be, by the sweep or the next turn): SQL has it all
                 state = await self._restore(row)
                 if state is None:
@@ -130,13 +131,13 @@ class SessionManager:
         state = await self.store.get(str(session_id))
         if state is None:
             row = await self._row(session_id)
-            if row is None or row.status != "active":
+            if row is None or row.status != SessionStatus.ACTIVE:
                 raise Conflict("Session is closed", code="session_closed")
             if _idle_seconds(row) >= self.ttl_seconds:
                 await self.close_expired([session_id])
                 raise Conflict("Session expired after inactivity", code="session_expired")
             state = await self._restore(row)
-        if state is None or state.status != "active":
+        if state is None or state.status != SessionStatus.ACTIVE:
             raise Conflict("Session is closed", code="session_closed")
         return state
 
@@ -162,7 +163,7 @@ class SessionManager:
         async with self.db.sessionmaker() as db:
             now = (await db.execute(select(ChatSession.status, ChatSession.closed_at)
                                     .where(ChatSession.id == row.id))).one_or_none()
-        if now is None or now.status != "active":
+        if now is None or now.status != SessionStatus.ACTIVE:
             await self.on_closed(row.id, now.closed_at if now is not None else None)
             return None
         return state
@@ -181,8 +182,8 @@ class SessionManager:
             return 0
         async with self.db.transaction() as db:
             result = await db.execute(
-                update(ChatSession).where(ChatSession.id.in_(session_ids), ChatSession.status == "active")
-                .values(status="closed", closed_at=utcnow()))
+                update(ChatSession).where(ChatSession.id.in_(session_ids), ChatSession.status == SessionStatus.ACTIVE)
+                .values(status=SessionStatus.CLOSED, closed_at=utcnow()))
         closed = int(getattr(result, "rowcount", 0) or 0)
         if closed:
             log.info("session.expired", extra={"count": closed})
@@ -195,12 +196,12 @@ class SessionManager:
         cutoff = datetime.now(UTC) - timedelta(seconds=self.ttl_seconds)
         async with self.db.sessionmaker() as db:
             idle_in_sql = list(await db.scalars(select(ChatSession.id).where(
-                ChatSession.status == "active", ChatSession.last_activity_at < cutoff).limit(500)))
+                ChatSession.status == SessionStatus.ACTIVE, ChatSession.last_activity_at < cutoff).limit(500)))
         # SQL's activity time can lag the store's (the store is touched on each turn): trust a live state.
         stale = [sid for sid in idle_in_sql if await self.store.get(str(sid)) is None]
         closed = await self.close_expired(sorted(set(from_store) | set(stale)))
         async with self.db.sessionmaker() as db:
-            active = int(await db.scalar(select(func.count()).where(ChatSession.status == "active")) or 0)
+            active = int(await db.scalar(select(func.count()).where(ChatSession.status == SessionStatus.ACTIVE)) or 0)
         metrics.ACTIVE_SESSIONS.set(active)
         report = {"expired_in_store": len(from_store), "idle_in_sql": len(stale), "closed": closed,
                   "active": active}
@@ -257,12 +258,14 @@ def encryption_keys(settings: Settings) -> list[str] | None:
     return [derived_development_key(settings.secret_key)]
 
 
-async def build_session_manager(settings: Settings, db: Database) -> SessionManager:
-    """The store and locks the settings ask for. Redis being down is logged, not fatal: readiness says so."""
+async def build_session_manager(settings: Settings, db: Database, redis: Redis | None) -> SessionManager:
+    """The store and locks the settings ask for, on the app's Redis client when SESSION_STORE=redis.
+    Redis being down is logged, not fatal: readiness says so."""
     if settings.session_store == "memory":
         store = InMemorySessionStore(settings.session_ttl_seconds)
         return SessionManager(store, LocalLocks(settings.session_lock_wait_seconds), db, settings)
-    redis = connect(settings.redis_url, settings.redis_socket_timeout_seconds)
+    if redis is None:
+        raise ValueError("SESSION_STORE=redis needs REDIS_URL")
     redis_store = RedisSessionStore(redis, prefix=settings.redis_key_prefix,
                                     codec=PayloadCodec(encryption_keys(settings)),
                                     default_ttl_seconds=settings.session_ttl_seconds,

@@ -10,6 +10,7 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
+from app.db.enums import SessionStatus
 from app.session.models import SessionExists, SessionNotFound, SessionState, VersionConflict
 
 
@@ -60,7 +61,7 @@ class InMemorySessionStore:
             if not replace and self._live(session_id, now) is not None:
                 raise SessionExists("Session state already exists")
             ttl = int(ttl_seconds * 1000) if ttl_seconds else self.default_ttl_ms
-            state = SessionState(session_id=session_id, status="active", version=0, created_at_ms=now,
+            state = SessionState(session_id=session_id, status=SessionStatus.ACTIVE, version=0, created_at_ms=now,
                                  updated_at_ms=now, expires_at_ms=now + ttl, ttl_ms=ttl,
                                  metadata=_frozen(metadata))
             self._states[session_id] = state
@@ -101,7 +102,7 @@ class InMemorySessionStore:
     async def list_active(self, limit: int = 1000) -> list[str]:
         now = _now_ms()
         return [sid for sid, s in list(self._states.items())
-                if s.status == "active" and s.expires_at_ms > now][:limit]
+                if s.status == SessionStatus.ACTIVE and s.expires_at_ms > now][:limit]
 
     async def incr(self, session_id: str, counter: str, amount: int = 1) -> int:
         state = self._live(session_id, _now_ms())

@@ -11,11 +11,9 @@ from collections.abc import Awaitable, Callable, Coroutine
 from types import MappingProxyType
 from typing import Any, ParamSpec, TypeVar
 
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.backoff import NoBackoff
+from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.retry import Retry
 
 from app.session import lua
 from app.session.encryption import PayloadCodec, UnreadablePayload
@@ -26,17 +24,6 @@ log = logging.getLogger("app.session")
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-
-def connect(url: str, socket_timeout: float, max_connections: int = 100) -> Redis:
-    """A client that fails fast: short timeouts and one immediate retry (to replace a dead pooled socket).
-
-    Bursts beyond the pool wait briefly for a free connection instead of failing at once.
-    """
-    pool = BlockingConnectionPool.from_url(
-        url, max_connections=max_connections, timeout=socket_timeout * 3, socket_timeout=socket_timeout,
-        socket_connect_timeout=socket_timeout, retry=Retry(NoBackoff(), 1), health_check_interval=30)
-    return Redis.from_pool(pool)  # closing the client closes the pool too
 
 
 def unavailable_on_redis_errors(func: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
@@ -248,5 +235,5 @@ class RedisSessionStore:
         await self.redis.ping()
 
     async def close(self) -> None:
+        """Stop listening; the client belongs to whoever built it (the lifespan) and stays open."""
         await self.listener.stop()
-        await self.redis.aclose()

@@ -16,10 +16,9 @@ from typing import Any, ClassVar
 
 import anyio
 from markitdown import MarkItDown, StreamInfo
-from sqlalchemy import update
 
 from app.db.engine import Database
-from app.db.models import Attachment
+from app.db.repository import MessageRepository
 from app.tools.base_tool import AttachmentRef, BaseTool, ToolContext, ToolResult
 from app.tools.extractive import select
 
@@ -100,9 +99,7 @@ class AttachmentTool(BaseTool):
             log.warning("attachment.unreadable", extra={"attachment_id": str(ref.id), "status": status,
                                                         "reason": reason, "suffix": Path(ref.filename).suffix})
         if self.db is not None:
-            async with self.db.transaction() as db:
-                await db.execute(update(Attachment).where(Attachment.id == ref.id)
-                                 .values(status=status, extracted_text=text if status == "processed" else None))
+            await MessageRepository(self.db).set_extracted(ref.id, status, text if status == "processed" else None)
         return FileText(ref.id, ref.filename, status, text)
 
     def _extract(self, path: Path) -> tuple[str, str, str]:

@@ -7,6 +7,8 @@ within the session. The conversation's running summary is stored here too (kind 
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -58,25 +60,22 @@ class MemoryTool(BaseTool):
             return ToolResult(success=False, error="memory needs a conversation")
         action = kwargs.get("action")
         key = kwargs.get("key")
-        try:
-            if action == "remember":
-                value = str(kwargs.get("value") or "").strip()
-                if not key or not value:
-                    return ToolResult(success=False, error="remember needs both key and value")
-                await self.remember(context, {key: value})
-                return ToolResult(success=True, data={key: value}, metadata={"action": "remember"})
-            snapshot = await self.load(context)
-            facts = {key: snapshot.facts[key]} if key and key in snapshot.facts else (
-                {} if key else snapshot.facts)
-            return ToolResult(success=True, data=facts, metadata={"action": "recall", "count": len(facts)})
-        except OperationalError as exc:  # database busy or unreachable: worth a retry
-            raise RetryableToolError(str(exc.orig)) from exc
+        if action == "remember":
+            value = str(kwargs.get("value") or "").strip()
+            if not key or not value:
+                return ToolResult(success=False, error="remember needs both key and value")
+            await self.remember(context, {key: value})
+            return ToolResult(success=True, data={key: value}, metadata={"action": "remember"})
+        snapshot = await self.load(context)
+        facts = {key: snapshot.facts[key]} if key and key in snapshot.facts else (
+            {} if key else snapshot.facts)
+        return ToolResult(success=True, data=facts, metadata={"action": "recall", "count": len(facts)})
 
     async def remember(self, context: ToolContext, facts: dict[str, str], kind: str = "fact") -> None:
         """Upsert facts in the customer's scope (user if known, else session)."""
         if not facts:
             return
-        async with self.db.transaction() as db:
+        async with _retryable(), self.db.transaction() as db:
             for key, value in facts.items():
                 query = select(Memory).where(Memory.key == key, Memory.kind == kind)
                 if context.user_id and kind == "fact":
@@ -100,7 +99,7 @@ class MemoryTool(BaseTool):
         scope = [Memory.session_id == context.session_id]
         if context.user_id:
             scope.append(Memory.user_id == context.user_id)
-        async with self.db.sessionmaker() as db:
+        async with _retryable(), self.db.sessionmaker() as db:
             rows = list(await db.scalars(select(Memory).where(or_(*scope))
                                          .order_by(Memory.updated_at.desc()).limit(self.max_facts * 2)))
         snapshot = MemorySnapshot()
@@ -111,3 +110,12 @@ class MemoryTool(BaseTool):
             elif row.key not in snapshot.facts and len(snapshot.facts) < self.max_facts:
                 snapshot.facts[row.key] = row.value
         return snapshot
+
+
+@contextlib.asynccontextmanager
+async def _retryable() -> AsyncIterator[None]:
+    """A busy or unreachable database is worth a retry (the wrapper retries RetryableToolError)."""
+    try:
+        yield
+    except OperationalError as exc:
+        raise RetryableToolError(str(exc.orig)) from exc

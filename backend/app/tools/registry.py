@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -79,6 +80,14 @@ class ToolRegistry:
 
     def wrapper(self, name: str) -> ToolCallWrapper | None:
         return self._wrappers.get(name)
+
+    async def run_operation(self, name: str, operation: Callable[[], Awaitable[Any]]) -> ToolResult:
+        """A tool's own operation (not a model call, so no argument schema) through the tool's wrapper:
+        the same timeout, retries, breaker and metrics as its calls."""
+        wrapper = self._wrappers.get(name)
+        if wrapper is None:
+            return _rejected(name, f"unknown tool {name!r}")
+        return await wrapper.run_operation(operation)
 
     def schemas(self, names: list[str] | None = None) -> list[dict[str, Any]]:
         """OpenAI `tools=[...]` entries for the enabled tools (optionally only `names`)."""

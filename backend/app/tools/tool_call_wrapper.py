@@ -10,20 +10,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from aiobreaker import CircuitBreaker, CircuitBreakerError, CircuitBreakerListener
+from aiobreaker import CircuitBreakerError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from app.observability import metrics
+from app.resilience import new_breaker
 from app.tools.base_tool import BaseTool, ToolContext, ToolResult
 
 log = logging.getLogger("app.tools")
-
-_STATE_VALUE = {"closed": 0, "half-open": 1, "half_open": 1, "open": 2}
-
 
 @dataclass(frozen=True)
 class ResiliencePolicy:
@@ -36,31 +34,6 @@ class ResiliencePolicy:
     backoff_max_seconds: float = 1.0
 
 
-class BreakerMetrics(CircuitBreakerListener):
-    """Mirrors a breaker's state into the shared gauge and logs every transition."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        metrics.CIRCUIT_BREAKER_STATE.labels(breaker=label).set(0)
-
-    def state_change(self, breaker: Any, old: Any, new: Any) -> None:
-        name = str(getattr(new, "state", new)).split(".")[-1].lower()
-        value = _STATE_VALUE.get(name, 0)
-        metrics.CIRCUIT_BREAKER_STATE.labels(breaker=self.label).set(value)
-        log.warning("breaker.state.changed", extra={"breaker": self.label, "state": name})
-
-
-def new_breaker(label: str, fail_max: int, reset_seconds: float) -> CircuitBreaker:
-    return CircuitBreaker(fail_max=fail_max, timeout_duration=timedelta(seconds=reset_seconds),
-                          listeners=[BreakerMetrics(label)], name=label)
-
-
-def breaker_is_open(breaker: CircuitBreaker) -> bool:
-    """Open and still cooling down (half-open lets one trial call through)."""
-    state = str(breaker.current_state).split(".")[-1].lower()
-    return state == "open" and (breaker.time_until_open is None or breaker.time_until_open.total_seconds() > 0)
-
-
 class ToolCallWrapper:
     def __init__(self, tool: BaseTool, policy: ResiliencePolicy) -> None:
         self.tool = tool
@@ -68,6 +41,18 @@ class ToolCallWrapper:
         self.breaker = new_breaker(f"tool:{tool.name}", policy.breaker_fail_max, policy.breaker_reset_seconds)
 
     async def call(self, context: ToolContext, arguments: dict[str, Any]) -> ToolResult:
+        """The model's (or the agent's) call of the tool with JSON arguments."""
+        return await self.guard(lambda: self.tool.run(context, **arguments))
+
+    async def run_operation(self, operation: Callable[[], Awaitable[Any]]) -> ToolResult:
+        """One of the tool's own operations outside its JSON interface (memory's load or summary), under
+        the same timeout, retries and breaker; its return value is the result's `data`."""
+        async def wrapped() -> ToolResult:
+            return ToolResult(success=True, data=await operation())
+
+        return await self.guard(wrapped)
+
+    async def guard(self, run: Callable[[], Awaitable[ToolResult]]) -> ToolResult:
         name = self.tool.name
         start = time.perf_counter()
         attempts = 0
@@ -76,7 +61,7 @@ class ToolCallWrapper:
             nonlocal attempts
             attempts += 1
             async with asyncio.timeout(self.policy.timeout_seconds):
-                return await self.tool.run(context, **arguments)
+                return await run()
 
         try:
             retrying = AsyncRetrying(

@@ -1,8 +1,9 @@
 """Serves the built widget (frontend/dist): the SPA at `/`, the embed loader at `/widget.js`, a demo
 host page at `/demo`, and `/web/config` (the limits the widget checks before it uploads anything).
 
-The production compose file serves frontend/dist from its own container; this keeps `make run` one
-process. A missing build is not fatal: the API starts, logs `web.dist.missing` and these pages answer
+The production image builds frontend/dist in a stage of backend/Dockerfile and every replica serves it,
+as `make run` does: one process, no separate web server. A missing build is not fatal: the API starts,
+logs `web.dist.missing` and these pages answer
 503 with the command that builds them.
 """
 

@@ -30,6 +30,7 @@ from tests.observability.monitoring_files import Query, alert_queries, dashboard
 from tests.observability.stack import Backend, FakeLLM, Prometheus
 from tests.observability.traffic import Traffic
 
+STAFF_LOGIN = ("ops@example.com", "ops-password-1")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 Series = frozenset[tuple[str, tuple[tuple[str, str], ...]]]
@@ -91,13 +92,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory, redis_prefix: str) -> Iterat
     # token usage) and Redis sessions with their L1 cache.
     backend = Backend(root, LLM_PROVIDER="openai", OPENAI_BASE_URL=llm.url, OPENAI_API_KEY="test-key",
                       OPENAI_MAX_RETRIES="0", SESSION_STORE="redis", REDIS_URL=TEST_REDIS_URL,
-                      REDIS_KEY_PREFIX=redis_prefix, SESSION_ENCRYPTION_KEYS=Fernet.generate_key().decode())
+                      REDIS_KEY_PREFIX=redis_prefix, SESSION_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+                      FIRST_SUPERUSER=STAFF_LOGIN[0], FIRST_SUPERUSER_PASSWORD=STAFF_LOGIN[1])
     prometheus = Prometheus(root, backend.url)
     try:
         backend.start()
         prometheus.start()
         with httpx.Client(base_url=backend.url, timeout=60) as client:
-            traffic = Traffic(client)
+            traffic = Traffic(client, staff_login=STAFF_LOGIN)
             # First round: creates every series. Prometheus must see it before the second round, so
             # that rates over the window are not all zero.
             traffic.conversation()

@@ -16,6 +16,8 @@ class Traffic:
     user_ids: list[str] = field(default_factory=list)
     tokens: list[str] = field(default_factory=list)
     bogus_paths: list[str] = field(default_factory=list)
+    # (email, password) of a staff account: escalated conversations are then worked by a person.
+    staff_login: tuple[str, str] | None = None
 
     def session(self) -> tuple[str, dict[str, str]]:
         user = f"user-{uuid.uuid4().hex}"
@@ -46,6 +48,23 @@ class Traffic:
         if escalate:
             reply = self.send(session_id, headers, "I want to talk to a human")
             assert reply.status_code == 200 and reply.json()["requires_escalation"] is True
+            if self.staff_login is not None:
+                self.handoff(session_id, headers)
+
+    def handoff(self, session_id: str, headers: dict[str, str]) -> None:
+        """A person takes the queued conversation, answers, resolves it, and the customer rates it."""
+        assert self.staff_login is not None
+        token = self.client.post("/auth/login", json={"username": self.staff_login[0],
+                                                      "password": self.staff_login[1]}).json()["access_token"]
+        staff = {"Authorization": f"Bearer {token}"}
+        base = f"/staff/conversations/{session_id}"
+        assert self.client.get("/staff/conversations", params={"state": "waiting"}, headers=staff).status_code == 200
+        assert self.client.post(f"{base}/messages", json={"content": "Hi, a person here."},
+                                headers=staff).status_code == 201
+        assert self.send(session_id, headers, "Thanks, my order is 1234").json()["handled_by"] == "human"
+        assert self.client.post(f"{base}/resolve", headers=staff).status_code == 200
+        assert self.client.post(f"/chat/sessions/{session_id}/rating", json={"score": 4},
+                                headers=headers).status_code == 201
 
     def mistakes(self) -> None:
         """Client errors of every kind: unknown session, missing token, bad input, unknown paths."""

@@ -17,7 +17,10 @@ from tests.realtime.conftest import LiveServer, new_session, open_socket, recv, 
 
 TIGHT = {"ws_max_frame_bytes": 8192, "ws_send_queue_size": 8, "ws_heartbeat_seconds": 0.2,
          "ws_idle_timeout_seconds": 1.0, "ws_auth_timeout_seconds": 0.5, "ws_rate_limit_per_second": 1.0,
-         "ws_rate_limit_burst": 30, "max_message_chars": 6000}
+         "ws_rate_limit_burst": 30, "max_message_chars": 6000,
+         # The padded questions go unanswered; without the escalation tool the conversation stays with the
+         # assistant (two misses would otherwise hand it to a person, and the assistant would go quiet).
+         "enabled_tools": ["rag_search", "memory", "attachment"]}
 PADDING = " I have read the help pages already, please explain it step by step." * 70  # bigger frames
 QUESTIONS = ["How do I reset my password?", "How do I change my plan?", "What is your refund policy?"]
 

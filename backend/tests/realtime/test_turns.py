@@ -29,6 +29,7 @@ async def test_a_turn_streams_ack_start_deltas_complete(server: LiveServer, sess
     # The sources frame arrives before the text that cites them, and the reply keeps them.
     assert kinds.index("sources") < kinds.index("text")
     assert complete["sources"] and complete["sources"][0]["metadata"]["source"]
+    assert complete["grounded"] is True
 
     history = await session.history()
     assert [(m["id"], m["role"]) for m in history] == [(ack["message_id"], "user"),
@@ -98,6 +99,7 @@ async def test_a_resent_client_id_is_stored_once(server: LiveServer, session: Se
     assert ack["type"] == "ack" and ack["duplicate"] is True and ack["message_id"] == first[0]["message_id"]
     assert complete["type"] == "complete" and complete["message_id"] == first[-1]["message_id"]
     assert complete["content"] == first[-1]["content"] and complete["sources"] == first[-1]["sources"]
+    assert complete["grounded"] is first[-1]["grounded"] is True  # the resend reads it from the stored row
     assert len(await session.history()) == 2
 
 
@@ -120,3 +122,25 @@ async def test_every_socket_of_a_session_gets_every_turn(server: LiveServer, ses
         # The socket of another session got nothing.
         await elsewhere.send(json.dumps({"type": "ping"}))
         assert await recv(elsewhere) == {"type": "pong"}
+
+
+async def test_a_reconnect_replays_a_missed_handover_with_its_escalation(server: LiveServer, session: Session) -> None:
+    async with open_socket(server, session) as ws:
+        await ws.send(json.dumps({"type": "message", "content": QUESTION, "client_id": "before"}))
+        seen = (await recv_until(ws, "complete"))[-1]["message_id"]
+    # Offline meanwhile: the customer asks for a person over REST (another tab) and is handed over.
+    handover = await session.rest("POST", "/messages", json={"message": "I want to talk to a human agent please"})
+    assert handover.status_code == 200, handover.text
+    escalation = handover.json()["escalation"]
+    assert escalation is not None and escalation["ticket_id"] and escalation["reason"]
+
+    async with open_socket(server, session, last_message_id=seen) as ws:
+        replay = await recv(ws)
+    assert replay["type"] == "replay"
+    # The question, the reply that handed over, and the stored notice of the customer's place in line.
+    user, reply, notice = replay["messages"]
+    assert notice["role"] == "system" and "in line" in notice["content"]
+    assert user["role"] == "user" and user["escalation"] is None
+    assert reply["id"] == handover.json()["message_id"] and reply["escalation"] == escalation
+    # One converter: the replayed messages are exactly what REST history says about them.
+    assert replay["messages"] == (await session.history())[2:]

@@ -17,10 +17,11 @@ from cryptography.fernet import Fernet
 from redis.asyncio import Redis
 from sqlalchemy import make_url
 
+from app.redis_client import connect
 from app.session.encryption import PayloadCodec
 from app.session.memory_store import InMemorySessionStore
 from app.session.models import SessionStore
-from app.session.redis_store import RedisSessionStore, connect
+from app.session.redis_store import RedisSessionStore
 from tests.conftest import TEST_DATABASE_URL, free_port, service_missing
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -19,6 +19,7 @@ from app.db.engine import Database
 from app.db.models import ChatSession, utcnow
 from app.errors import Conflict
 from app.observability import metrics
+from app.redis_client import build_redis
 from app.session.cleanup import SessionCleanup
 from app.session.manager import SessionManager, build_session_manager
 from tests.session.conftest import TEST_REDIS_URL, fresh_postgres_database
@@ -47,7 +48,14 @@ async def instance(db: Database, prefix: str) -> SessionManager:
     settings = Settings(_env_file=None, environment="test", session_store="redis",  # type: ignore[call-arg]
                         redis_url=TEST_REDIS_URL, redis_key_prefix=prefix, session_ttl_seconds=TTL,
                         session_encryption_keys=KEY)
-    return await build_session_manager(settings, db)
+    return await build_session_manager(settings, db, build_redis(settings))
+
+
+async def shut(manager: SessionManager) -> None:
+    """What the lifespan does: stop the manager, then close the Redis client it was handed."""
+    await manager.close()
+    assert manager.redis is not None
+    await manager.redis.aclose()
 
 
 KEY = Fernet.generate_key().decode()
@@ -91,8 +99,8 @@ async def test_sweep_closes_idle_sessions_once_across_instances(database: Databa
         assert metrics.ACTIVE_SESSIONS._value.get() == 2
         assert await a.store.get(str(expired_in_store.id)) is None
     finally:
-        await a.close()
-        await b.close()
+        await shut(a)
+        await shut(b)
 
 
 async def test_a_turn_restores_lost_state_or_expires_the_session(database: Database, prefix: str,
@@ -114,7 +122,7 @@ async def test_a_turn_restores_lost_state_or_expires_the_session(database: Datab
         assert expired.value.code == "session_expired"
         assert await status(database, stale.id) == "closed"
     finally:
-        await manager.close()
+        await shut(manager)
 
 
 async def test_the_cleanup_task_stops_promptly(database: Database, prefix: str) -> None:
@@ -125,4 +133,4 @@ async def test_the_cleanup_task_stops_promptly(database: Database, prefix: str) 
         await asyncio.wait_for(cleanup.stop(), timeout=10)
         assert cleanup._task is None
     finally:
-        await manager.close()
+        await shut(manager)

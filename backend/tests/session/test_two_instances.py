@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -64,8 +65,9 @@ class Instance:
         self.process.wait(timeout=10)
 
 
-@pytest.fixture
-async def two_instances(tmp_path: Path) -> AsyncIterator[tuple[Instance, Instance, httpx.AsyncClient]]:
+@contextlib.asynccontextmanager
+async def cluster(tmp_path: Path, **extra_env: str) -> AsyncIterator[tuple[Instance, Instance, httpx.AsyncClient]]:
+    """Two `python -m app` processes on one fresh PostgreSQL database and one Redis key prefix."""
     redis = Redis.from_url(TEST_REDIS_URL)
     prefix = f"test:{uuid.uuid4().hex[:10]}:"
     kb = tmp_path / "kb"
@@ -79,7 +81,7 @@ async def two_instances(tmp_path: Path) -> AsyncIterator[tuple[Instance, Instanc
                   "DB_AUTO_MIGRATE": "false", "SESSION_STORE": "redis", "REDIS_URL": TEST_REDIS_URL,
                   "REDIS_KEY_PREFIX": prefix, "SESSION_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
                   "SESSION_LOCK_TTL_SECONDS": "3", "KNOWLEDGE_BASE_DIR": str(kb), "KB_AUTO_INGEST": "true",
-                  "LOG_LEVEL": "WARNING", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+                  "LOG_LEVEL": "WARNING", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **extra_env}
         instances = [Instance(name, {**common, "PORT": str(free_port()), "DATA_DIR": str(tmp_path / name)},
                               tmp_path) for name in ("a", "b")]
         try:
@@ -93,6 +95,12 @@ async def two_instances(tmp_path: Path) -> AsyncIterator[tuple[Instance, Instanc
             if keys:
                 await redis.delete(*keys)
             await redis.aclose()
+
+
+@pytest.fixture
+async def two_instances(tmp_path: Path) -> AsyncIterator[tuple[Instance, Instance, httpx.AsyncClient]]:
+    async with cluster(tmp_path) as pair:
+        yield pair
 
 
 async def history(client: httpx.AsyncClient, base: str, path: str, headers: dict[str, str]) -> list[dict[str, Any]]:

@@ -1,3 +1,5 @@
+import uuid
+
 from app.db.engine import Database
 from app.tools.base_tool import ToolContext
 from app.tools.memory_facts import extract_facts, recall_request
@@ -48,3 +50,25 @@ def test_facts_and_recall_questions_are_recognised() -> None:
     assert recall_request("What do you know about me?") == []
     assert recall_request("What is the status of my order?") is None
     assert recall_request("How do I change my email?") is None
+
+
+async def test_loading_memory_goes_through_the_wrapper_retries_and_breaker(tmp_path) -> None:
+    """memory.load outside a model call still gets the wrapper: a broken database (here: never migrated)
+    is retried, then trips the breaker, and never raises into the turn."""
+    from app.tools.registry import ToolRegistry
+    from app.tools.tool_call_wrapper import ResiliencePolicy
+
+    broken = Database(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    memory = MemoryTool(broken)
+    registry = ToolRegistry([memory], {"memory": ResiliencePolicy(max_retries=1, breaker_fail_max=2,
+                                                                  backoff_base_seconds=0.001)})
+    context = ToolContext(session_id=uuid.uuid4())
+    try:
+        first = await registry.run_operation("memory", lambda: memory.load(context))
+        assert not first.success and first.metadata["attempts"] == 2  # retried once: OperationalError is transient
+        second = await registry.run_operation("memory", lambda: memory.save_summary(context, "s"))
+        assert not second.success
+        third = await registry.run_operation("memory", lambda: memory.load(context))
+        assert third.metadata["status"] == "breaker_open" and third.metadata["attempts"] == 0  # not even tried
+    finally:
+        await broken.dispose()

@@ -4,6 +4,8 @@ import type { useChat } from "../hooks/useChat";
 import { AttachmentPicker, AttachmentUpload } from "./AttachmentUpload";
 import { ConnectionStatus } from "./ConnectionStatus";
 import { EscalationNotice } from "./EscalationNotice";
+import { HandoffBanner } from "./HandoffBanner";
+import { RatingPrompt } from "./RatingPrompt";
 import { Message } from "./Message";
 import { MessageInput } from "./MessageInput";
 import { TypingIndicator } from "./TypingIndicator";
@@ -22,7 +24,7 @@ export function ChatWindow({ chat, title, onClose }: { chat: Chat; title: string
 
   useEffect(() => {
     end.current?.scrollIntoView({ block: "end" });
-  }, [state.messages.length, last?.content, state.assistantBusy, state.escalation]);
+  }, [state.messages.length, last?.content, state.assistantBusy, state.escalation, state.agentTyping]);
 
   const disabledReason = !state.historyLoaded ? (state.connection.mode === "offline"
     ? "Can't reach the support service. Retrying…" : "Connecting…")
@@ -74,10 +76,17 @@ export function ChatWindow({ chat, title, onClose }: { chat: Chat; title: string
           ? <WelcomeScreen title={title} onAsk={(q) => send(q)} disabled={Boolean(disabledReason)} />
           : state.messages.map((m) => <Message key={m.clientId ?? m.id} message={m} />)}
         {state.assistantBusy && (last?.status !== "streaming" || !last.content) && <TypingIndicator tool={state.activeTool} />}
+        {state.agentTyping && (
+          <p role="status" data-testid="agent-typing" className="text-xs italic text-slate-500">{state.agentTyping} is typing…</p>
+        )}
         <div ref={end} />
       </div>
 
-      {state.escalation && <EscalationNotice escalation={state.escalation} />}
+      {state.escalation && state.handoff.state !== "assigned" && state.handoff.state !== "resolved"
+        && <EscalationNotice escalation={state.escalation} />}
+      <HandoffBanner handoff={state.handoff} onBackToAssistant={() => void chat.backToAssistant()} />
+      {state.handoff.state === "resolved" && (state.handoff.canRate || state.handoff.rated)
+        && <RatingPrompt rated={Boolean(state.handoff.rated)} onRate={chat.rate} />}
       {state.error && (
         <div role="alert" data-testid="chat-error" className="mx-3 mb-2 flex items-start gap-2 rounded-lg bg-red-50 px-3 py-2 text-sm text-red-800 dark:bg-red-950 dark:text-red-200">
           <p className="flex-1">{state.error.detail}</p>

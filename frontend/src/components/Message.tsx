@@ -19,6 +19,14 @@ function Attachments({ message }: { message: ChatMessage }) {
 }
 
 export const Message = memo(function Message({ message }: { message: ChatMessage }) {
+  if (message.role === "system") {
+    // A notice of the conversation itself ("Sam joined"): centred, not a bubble.
+    return (
+      <p data-testid="message-system" role="note"
+        className="mx-auto max-w-[90%] text-center text-xs text-slate-500 dark:text-slate-400">{message.content}</p>
+    );
+  }
+  if (message.role === "agent") return <AgentMessage message={message} />;
   const mine = message.role === "user";
   // Sanitised HTML (see markdown.ts); the user's own words are shown as plain text.
   const html = useMemo(() => (mine ? "" : renderMarkdown(message.content)), [mine, message.content]);
@@ -43,3 +51,19 @@ export const Message = memo(function Message({ message }: { message: ChatMessage
     </article>
   );
 });
+
+/** A person from the support team: their name above, a bubble styled apart from the assistant's. */
+function AgentMessage({ message }: { message: ChatMessage }) {
+  const html = useMemo(() => renderMarkdown(message.content), [message.content]);
+  const name = message.author ?? "Support team";
+  return (
+    <article data-testid="message-agent" aria-label={`${name} from the support team said`} className="flex justify-start">
+      <div className="max-w-[85%]">
+        <p className="mb-0.5 text-xs font-medium text-emerald-800 dark:text-emerald-300">{name} · support team</p>
+        <div className="rounded-2xl rounded-bl-sm border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-slate-900 shadow-sm dark:border-emerald-700 dark:bg-emerald-950 dark:text-slate-100">
+          <div className="markdown break-words" dangerouslySetInnerHTML={{ __html: html }} />
+        </div>
+      </div>
+    </article>
+  );
+}

@@ -3,6 +3,7 @@ import type {
   ApiErrorBody, AttachmentInfo, HistoryMessage, HistoryPage, MessageResponse, SessionCreated, SessionInfo,
   WidgetConfig,
 } from "../types/api";
+import { describeDetail } from "../state/describe";
 
 /** A failed call: `status` 0 means the server could not be reached at all. */
 export class ApiError extends Error {
@@ -15,13 +16,7 @@ export class ApiError extends Error {
   }
 }
 
-export function describeDetail(detail: unknown): string {
-  if (typeof detail === "string") return detail;
-  if (Array.isArray(detail)) {
-    return detail.map((d) => (d && typeof d === "object" && "msg" in d ? String(d.msg) : String(d))).join("; ");
-  }
-  return "Something went wrong";
-}
+export { describeDetail };
 
 function errorFrom(status: number, body: unknown): ApiError {
   const b = (body ?? {}) as ApiErrorBody;
@@ -37,6 +32,10 @@ export interface ChatApi {
   session(id: string, token: string): Promise<SessionInfo>;
   history(id: string, token: string): Promise<HistoryMessage[]>;
   sendMessage(id: string, token: string, text: string, files: File[], onProgress?: Progress): Promise<MessageResponse>;
+  /** Leave the staff queue (or the person) and talk to the assistant again. */
+  returnToBot(id: string, token: string): Promise<void>;
+  /** CSAT once a person resolved the conversation: 1-5 and an optional comment. */
+  rate(id: string, token: string, score: number, comment?: string): Promise<void>;
   /** Files stored ahead of a WebSocket `message` frame, which names them by id. */
   uploadAttachments(id: string, token: string, files: File[], onProgress?: Progress): Promise<AttachmentInfo[]>;
 }
@@ -95,6 +94,14 @@ export function createApi(baseUrl = "", fetchImpl: typeof fetch = (...a) => fetc
         if (!page.has_more || page.messages.length === 0) return all;
         offset += page.messages.length;
       }
+    },
+    async returnToBot(id, token) {
+      await json(`/chat/sessions/${id}/return-to-bot`, { method: "POST", headers: auth(token) });
+    },
+    async rate(id, token, score, comment) {
+      await json(`/chat/sessions/${id}/rating`, { method: "POST",
+        headers: { ...auth(token), "Content-Type": "application/json" },
+        body: JSON.stringify(comment ? { score, comment } : { score }) });
     },
     sendMessage(id, token, text, files, onProgress) {
       const form = new FormData();

@@ -1,10 +1,9 @@
 // The customer's session survives reloads: its id and token live in localStorage (per API origin).
-import type { EscalationInfo } from "../types/api";
+// Nothing else: the conversation, handover included, comes back from the server's history.
 
 export interface StoredSession {
   sessionId: string;
   token: string;
-  escalation?: EscalationInfo;
 }
 
 const KEY = "support-chat:session";
@@ -22,7 +21,7 @@ export function loadSession(): StoredSession | null {
     const raw = storage()?.getItem(KEY);
     const value = raw ? (JSON.parse(raw) as Partial<StoredSession>) : null;
     return value && typeof value.sessionId === "string" && typeof value.token === "string"
-      ? (value as StoredSession) : null;
+      ? { sessionId: value.sessionId, token: value.token } : null; // older copies also held the escalation
   } catch {
     return null;
   }

@@ -1,5 +1,5 @@
-// Pure conversion of chat events to view state (no I/O, no clocks): tested on its own.
-import { describeDetail } from "../services/api";
+// Pure conversion of chat events to view state (no I/O, no clocks, no transport): tested on its own.
+import { describeDetail } from "./describe";
 import type { HistoryMessage, Source } from "../types/api";
 import type { ChatMessage, ChatState } from "../types/chat";
 import type { ChatEvent } from "./events";
@@ -9,13 +9,25 @@ export const initialChatState: ChatState = {
   assistantBusy: false,
   connection: { mode: "connecting" },
   historyLoaded: false,
+  handoff: { state: "bot" },
 };
+
+/** A person is handling the conversation: the assistant stays quiet. */
+export function withHuman(state: ChatState): boolean {
+  return state.handoff.state === "waiting" || state.handoff.state === "assigned";
+}
 
 const STREAMING_ID = "assistant-streaming";
 
 export function fromHistory(m: HistoryMessage): ChatMessage {
   return { id: m.id, role: m.role, content: m.content, sources: m.sources, attachments: m.attachments,
-    createdAt: m.created_at, status: m.role === "user" ? "sent" : "done" };
+    createdAt: m.created_at, status: m.role === "user" ? "sent" : "done", author: m.author?.name };
+}
+
+/** A message another producer (a person, the system) added: appended once, whatever channel brought it. */
+function appendOnce(state: ChatState, message: ChatMessage): ChatState {
+  if (state.messages.some((m) => m.id === message.id)) return state;
+  return { ...state, messages: [...state.messages, message] };
 }
 
 function updateWhere(messages: ChatMessage[], match: (m: ChatMessage) => boolean,
@@ -52,8 +64,12 @@ export function chatReducer(state: ChatState, event: ChatEvent): ChatState {
         || m.status === "streaming"));
       // The server records handovers on the reply, so the notice survives a reload on any device.
       const handedOver = [...event.messages].reverse().find((m) => m.escalation)?.escalation;
-      return { ...state, messages: [...server, ...local], historyLoaded: true,
-        escalation: handedOver ?? state.escalation };
+      const h = event.handoff;
+      const handoff = h ? { state: h.state, position: h.position, assignee: h.assignee?.name, canRate: h.can_rate }
+        : state.handoff;
+      return { ...state, messages: [...server, ...local], historyLoaded: true, handoff,
+        // Back with the assistant (the server says so): the handover notice has served its purpose.
+        escalation: h?.state === "bot" ? undefined : handedOver ?? state.escalation };
     }
     case "user_sent":
       return { ...state, assistantBusy: true, error: undefined, messages: [...state.messages, {
@@ -65,13 +81,32 @@ export function chatReducer(state: ChatState, event: ChatEvent): ChatState {
       if (!mine) {
         // Sent from another tab or over REST: every socket of the session sees every turn.
         return { ...state, messages: [...state.messages, { id: event.message_id, role: "user",
-          content: event.content ?? "", sources: [], attachments: event.attachments ?? [],
-          createdAt: event.created_at ?? "", status: "sent" }] };
+          content: event.content, sources: [], attachments: event.attachments,
+          createdAt: event.created_at, status: "sent" }] };
       }
-      return { ...state, messages: updateWhere(state.messages,
+      return { ...state, assistantBusy: withHuman(state) ? false : state.assistantBusy, messages: updateWhere(
+        state.messages,
         (m) => m.role === "user" && ((event.client_id && m.clientId === event.client_id) || m.id === event.message_id),
-        (m) => ({ ...m, id: event.message_id, status: "sent", attachments: event.attachments ?? m.attachments })) };
+        (m) => ({ ...m, id: event.message_id, status: "sent", attachments: event.attachments })) };
     }
+    case "agent_message":
+      return { ...appendOnce(state, { id: event.message_id, role: "agent", content: event.content, sources: [],
+        attachments: [], createdAt: event.created_at, status: "done", author: event.author.name }),
+      agentTyping: undefined };
+    case "notice":
+      return appendOnce(state, { id: event.message_id, role: "system", content: event.content, sources: [],
+        attachments: [], createdAt: event.created_at, status: "done" });
+    case "handoff": {
+      const handoff = { state: event.state, position: event.position, assignee: event.assignee?.name,
+        canRate: event.rating_requested, rated: false };
+      // Back with the assistant: the handover notice has served its purpose.
+      return { ...state, handoff, assistantBusy: false, agentTyping: undefined,
+        escalation: event.state === "bot" ? undefined : state.escalation };
+    }
+    case "agent_typing":
+      return { ...state, agentTyping: event.typing ? event.author.name : undefined };
+    case "rated":
+      return { ...state, handoff: { ...state.handoff, canRate: false, rated: true } };
     case "start":
       return { ...withStreaming(state, (m) => m, event.message_id), assistantBusy: true };
     case "text":
@@ -84,13 +119,10 @@ export function chatReducer(state: ChatState, event: ChatEvent): ChatState {
       // The model failed mid-answer; the built-in responder starts over, so drop what was shown.
       return withStreaming(state, (m) => ({ ...m, content: "", degraded: true }));
     case "escalation":
-      return { ...state, escalation: { ticket_id: event.ticket_id, reason: event.reason,
-        priority: event.priority ?? "normal" } };
+      return { ...state, escalation: { ticket_id: event.ticket_id, reason: event.reason, priority: event.priority } };
     case "complete": {
-      const text = event.message ?? event.content;
       const finish = (m: ChatMessage): ChatMessage => ({ ...m, id: event.message_id, status: "done",
-        content: text ?? m.content, sources: event.sources ?? m.sources, degraded: event.degraded ?? m.degraded,
-        createdAt: event.created_at ?? m.createdAt });
+        content: event.content, sources: event.sources, degraded: event.degraded, createdAt: event.created_at });
       const already = state.messages.some((m) => m.id === event.message_id && m.status === "done");
       const next = already ? state : withStreaming(state, finish);
       const escalation = event.escalation ?? state.escalation;
@@ -99,12 +131,15 @@ export function chatReducer(state: ChatState, event: ChatEvent): ChatState {
     case "replay": {
       // Messages stored while this client was away (after a reconnect), oldest first: add the new ones.
       const ids = knownIds(state);
-      const fresh = event.messages.filter((m) => !ids.has(m.id)).map(fromHistory);
-      if (!fresh.length) return state;
+      const missed = event.messages.filter((m) => !ids.has(m.id));
+      if (!missed.length) return state;
+      const fresh = missed.map(fromHistory);
       // A replayed user message may be one of ours still marked as sending: the replay is the truth.
       const byContent = new Set(fresh.filter((m) => m.role === "user").map((m) => m.content));
       const kept = state.messages.filter((m) => !(m.status === "sending" && byContent.has(m.content)));
-      return { ...state, messages: [...kept, ...fresh] };
+      // A handover that happened while away comes back with its reply, like in history.
+      const handedOver = [...missed].reverse().find((m) => m.escalation)?.escalation;
+      return { ...state, messages: [...kept, ...fresh], escalation: handedOver ?? state.escalation };
     }
     case "error": {
       const failed = event.client_id ?? undefined;
@@ -121,10 +156,17 @@ export function chatReducer(state: ChatState, event: ChatEvent): ChatState {
       const r = event.reply;
       const user = updateWhere(state.messages, (m) => m.clientId === event.clientId,
         (m) => ({ ...m, id: r.user_message_id, status: "sent", attachments: r.attachments ?? m.attachments }));
+      if (r.handled_by === "human" || !r.message_id) {
+        // A person handles the conversation: the message reached them; no reply from the assistant.
+        return { ...state, assistantBusy: false, activeTool: undefined, messages: user,
+          handoff: { ...state.handoff, state: r.handoff_state ?? state.handoff.state } };
+      }
+      const handoff = r.handoff_state && r.handoff_state !== state.handoff.state
+        ? { state: r.handoff_state, position: r.queue_position } : state.handoff;
       const answer: ChatMessage = { id: r.message_id, role: "assistant", content: r.message,
         sources: r.sources as Source[], attachments: [], createdAt: r.created_at, status: "done",
         degraded: r.degraded ?? false };
-      return { ...state, assistantBusy: false, activeTool: undefined,
+      return { ...state, assistantBusy: false, activeTool: undefined, handoff,
         escalation: r.requires_escalation && r.escalation ? r.escalation : state.escalation,
         messages: user.some((m) => m.id === r.message_id) ? user : [...user, answer] };
     }
@@ -134,8 +176,6 @@ export function chatReducer(state: ChatState, event: ChatEvent): ChatState {
           (m) => ({ ...m, status: "failed", error: event.detail })) };
     case "connection":
       return { ...state, connection: event.connection };
-    case "escalation_restored":
-      return { ...state, escalation: event.escalation };
     case "dismiss_error":
       return { ...state, error: undefined };
     case "reset":

@@ -1,4 +1,5 @@
-// The REST shapes, taken from the generated OpenAPI types: a backend rename breaks `tsc` here.
+// The REST shapes and WebSocket server frames, taken from the generated OpenAPI types: a backend
+// rename breaks `tsc` here.
 import type { components } from "./openapi";
 
 type Schemas = components["schemas"];
@@ -11,6 +12,12 @@ export type Source = Schemas["Source"];
 export type AttachmentInfo = Schemas["AttachmentInfo"];
 export type EscalationInfo = Schemas["EscalationInfo"];
 export type WidgetConfig = Schemas["WidgetConfig"];
+export type MessageRole = Schemas["MessageRole"];
+export type HandoffState = Schemas["HandoffState"];
+export type HandoffStatus = Schemas["HandoffStatus"];
+
+/** Frames the server sends on /ws (docs/api.md), generated from the backend's frame models. */
+export type ServerFrame = Schemas["ServerFrame"];
 
 /** Every error the API returns: `{detail, code, request_id}`. */
 export interface ApiErrorBody {

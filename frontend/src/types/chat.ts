@@ -1,6 +1,7 @@
-import type { AttachmentInfo, EscalationInfo, Source } from "./api";
+import type { AttachmentInfo, EscalationInfo, HandoffState, MessageRole, Source } from "./api";
 
-export type Role = "user" | "assistant" | "system";
+/** Who wrote a message: the customer, the assistant, a staff member (`agent`) or the system. */
+export type Role = MessageRole;
 
 /** One bubble in the conversation. `id` is the server id once known, a local id before that. */
 export interface ChatMessage {
@@ -15,6 +16,20 @@ export interface ChatMessage {
   status: "sending" | "sent" | "failed" | "streaming" | "done";
   error?: string;
   degraded?: boolean;
+  /** The staff member who wrote it (role `agent`). */
+  author?: string;
+}
+
+/** Who the customer is talking to once a person is involved (human handoff). */
+export interface HandoffView {
+  state: HandoffState;
+  /** Place in the staff queue while waiting. */
+  position?: number | null;
+  /** The person who joined. */
+  assignee?: string | null;
+  /** A person resolved the conversation and asks for a rating (until it is given). */
+  canRate?: boolean;
+  rated?: boolean;
 }
 
 /** live: WebSocket open. fallback: socket unusable, REST works. offline: neither reachable. */
@@ -37,4 +52,7 @@ export interface ChatState {
   error?: { code: string; detail: string };
   connection: ConnectionState;
   historyLoaded: boolean;
+  handoff: HandoffView;
+  /** The name of the staff member typing right now. */
+  agentTyping?: string;
 }

@@ -220,6 +220,282 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Login
+         * @description The same 401 and the same work for an unknown email as for a wrong password.
+         */
+        post: operations["login_auth_login_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Me */
+        get: operations["me_auth_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/staff/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Conversations
+         * @description Oldest handoff first. Without `state`: every conversation a human was involved in.
+         */
+        get: operations["list_conversations_staff_conversations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/staff/conversations/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Conversation */
+        get: operations["get_conversation_staff_conversations__session_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/staff/conversations/{session_id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Assign */
+        post: operations["assign_staff_conversations__session_id__assign_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/staff/conversations/{session_id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resolve */
+        post: operations["resolve_staff_conversations__session_id__resolve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/staff/conversations/{session_id}/return-to-bot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Return To Bot */
+        post: operations["return_to_bot_staff_conversations__session_id__return_to_bot_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/staff/conversations/{session_id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Message
+         * @description A public reply (role `agent`, reaches the customer's sockets) or, with `private`, a note only staff see.
+         */
+        post: operations["post_message_staff_conversations__session_id__messages_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/staff/conversations/{session_id}/draft": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Draft
+         * @description A cited reply drafted from the knowledge base, for the agent to edit; nothing is sent.
+         */
+        post: operations["draft_staff_conversations__session_id__draft_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/staff/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Staff */
+        get: operations["list_staff_staff_users_get"];
+        put?: never;
+        /** Create Staff */
+        post: operations["create_staff_staff_users_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/staff/users/{staff_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Update Staff */
+        patch: operations["update_staff_staff_users__staff_id__patch"];
+        trace?: never;
+    };
+    "/staff/canned-replies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Canned */
+        get: operations["list_canned_staff_canned_replies_get"];
+        put?: never;
+        /** Create Canned */
+        post: operations["create_canned_staff_canned_replies_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/staff/canned-replies/{reply_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete Canned */
+        delete: operations["delete_canned_staff_canned_replies__reply_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Canned */
+        patch: operations["update_canned_staff_canned_replies__reply_id__patch"];
+        trace?: never;
+    };
+    "/chat/sessions/{session_id}/return-to-bot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Return To Bot
+         * @description Leave the staff queue (or the person) and chat with the assistant again.
+         */
+        post: operations["return_to_bot_chat_sessions__session_id__return_to_bot_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chat/sessions/{session_id}/rating": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rate
+         * @description CSAT after a person resolved the conversation: once per resolved handoff.
+         */
+        post: operations["rate_chat_sessions__session_id__rating_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/web/config": {
         parameters: {
             query?: never;
@@ -241,6 +517,27 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** Activity */
+        Activity: {
+            /** Actor Type */
+            actor_type: string;
+            actor?: components["schemas"]["StaffRef"] | null;
+            from_state: components["schemas"]["HandoffState"];
+            to_state: components["schemas"]["HandoffState"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** AssignRequest */
+        AssignRequest: {
+            /**
+             * Assignee Id
+             * @description Default: the caller
+             */
+            assignee_id?: string | null;
+        };
         /** AttachmentInfo */
         AttachmentInfo: {
             /**
@@ -255,6 +552,128 @@ export interface components {
             /** Size Bytes */
             size_bytes: number;
         };
+        /** AuthorInfo */
+        AuthorInfo: {
+            /** Name */
+            name: string;
+        };
+        /** CannedReplyIn */
+        CannedReplyIn: {
+            /** Short Code */
+            short_code: string;
+            /** Content */
+            content: string;
+        };
+        /** CannedReplyList */
+        CannedReplyList: {
+            /** Items */
+            items: components["schemas"]["CannedReplyOut"][];
+        };
+        /** CannedReplyOut */
+        CannedReplyOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Short Code */
+            short_code: string;
+            /** Content */
+            content: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** CannedReplyUpdate */
+        CannedReplyUpdate: {
+            /** Short Code */
+            short_code?: string | null;
+            /** Content */
+            content?: string | null;
+        };
+        /** ConversationDetail */
+        ConversationDetail: {
+            /**
+             * Session Id
+             * Format: uuid
+             */
+            session_id: string;
+            state: components["schemas"]["HandoffState"];
+            /** Reason */
+            reason?: string | null;
+            /** Priority */
+            priority?: string | null;
+            /** Summary */
+            summary?: string | null;
+            /** Ticket Id */
+            ticket_id?: string | null;
+            /** Waiting Since */
+            waiting_since?: string | null;
+            assignee?: components["schemas"]["StaffRef"] | null;
+            last_message?: components["schemas"]["LastMessage"] | null;
+            /**
+             * Unread
+             * @default 0
+             */
+            unread: number;
+            /** User Id */
+            user_id?: string | null;
+            /** Status */
+            status: string;
+            /** Thread */
+            thread: components["schemas"]["ThreadEntry"][];
+            /**
+             * Packet
+             * @description The handoff packet written at escalation
+             */
+            packet?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Activities
+             * @default []
+             */
+            activities: components["schemas"]["Activity"][];
+            /** Rating */
+            rating?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** ConversationItem */
+        ConversationItem: {
+            /**
+             * Session Id
+             * Format: uuid
+             */
+            session_id: string;
+            state: components["schemas"]["HandoffState"];
+            /** Reason */
+            reason?: string | null;
+            /** Priority */
+            priority?: string | null;
+            /** Summary */
+            summary?: string | null;
+            /** Ticket Id */
+            ticket_id?: string | null;
+            /** Waiting Since */
+            waiting_since?: string | null;
+            assignee?: components["schemas"]["StaffRef"] | null;
+            last_message?: components["schemas"]["LastMessage"] | null;
+            /**
+             * Unread
+             * @default 0
+             */
+            unread: number;
+        };
+        /** ConversationList */
+        ConversationList: {
+            /** Items */
+            items: components["schemas"]["ConversationItem"][];
+            /** Total */
+            total: number;
+        };
         /** CreateSessionRequest */
         CreateSessionRequest: {
             /** User Id */
@@ -266,6 +685,20 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             };
+        };
+        /** Draft */
+        Draft: {
+            /** Content */
+            content: string;
+            /** Sources */
+            sources: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Grounded
+             * @description True when the draft rests on cited help-center passages
+             */
+            grounded: boolean;
         };
         /** EscalationInfo */
         EscalationInfo: {
@@ -281,6 +714,33 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /**
+         * HandoffState
+         * @description Who answers the conversation (app/staff/handoff.py has the transitions).
+         * @enum {string}
+         */
+        HandoffState: "bot" | "waiting" | "assigned" | "resolved";
+        /**
+         * HandoffStatus
+         * @description Who the customer is talking to: the assistant, the staff queue, or a person.
+         */
+        HandoffStatus: {
+            /** @default bot */
+            state: components["schemas"]["HandoffState"];
+            /**
+             * Position
+             * @description Place in the staff queue while waiting
+             */
+            position?: number | null;
+            /** @description The person handling the conversation */
+            assignee?: components["schemas"]["AuthorInfo"] | null;
+            /**
+             * Can Rate
+             * @description A person resolved it and it was not rated yet
+             * @default false
+             */
+            can_rate: boolean;
+        };
         /** HistoryMessage */
         HistoryMessage: {
             /**
@@ -288,11 +748,7 @@ export interface components {
              * Format: uuid
              */
             id: string;
-            /**
-             * Role
-             * @enum {string}
-             */
-            role: "user" | "assistant" | "system";
+            role: components["schemas"]["MessageRole"];
             /** Content */
             content: string;
             /** Sources */
@@ -305,6 +761,9 @@ export interface components {
              */
             created_at: string;
             escalation?: components["schemas"]["EscalationInfo"] | null;
+            /** Client Id */
+            client_id?: string | null;
+            author?: components["schemas"]["AuthorInfo"] | null;
         };
         /** HistoryPage */
         HistoryPage: {
@@ -324,9 +783,24 @@ export interface components {
             /** Has More */
             has_more: boolean;
         };
+        /** LastMessage */
+        LastMessage: {
+            /** Role */
+            role: string;
+            /** Content */
+            content: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
         /** MessageResponse */
         MessageResponse: {
-            /** Message */
+            /**
+             * Message
+             * @description The assistant's reply; empty when a person handles the conversation
+             */
             message: string;
             /** Sources */
             sources: components["schemas"]["Source"][];
@@ -334,9 +808,9 @@ export interface components {
             requires_escalation: boolean;
             /**
              * Message Id
-             * Format: uuid
+             * @description The reply's id; null when no reply was produced (`handled_by` is `human`)
              */
-            message_id: string;
+            message_id: string | null;
             /**
              * User Message Id
              * Format: uuid
@@ -365,6 +839,49 @@ export interface components {
              * @default false
              */
             degraded: boolean;
+            /**
+             * Handled By
+             * @description `human` while the conversation is with a person: the message was stored and forwarded to them, and the assistant did not answer
+             * @default bot
+             * @enum {string}
+             */
+            handled_by: "bot" | "human";
+            /** @default bot */
+            handoff_state: components["schemas"]["HandoffState"];
+            /**
+             * Queue Position
+             * @description Your place in the staff queue right after a handoff
+             */
+            queue_position?: number | null;
+        };
+        /**
+         * MessageRole
+         * @enum {string}
+         */
+        MessageRole: "user" | "assistant" | "agent" | "system";
+        /** RatingCreated */
+        RatingCreated: {
+            /**
+             * Session Id
+             * Format: uuid
+             */
+            session_id: string;
+            /** Score */
+            score: number;
+            /** Comment */
+            comment: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** RatingRequest */
+        RatingRequest: {
+            /** Score */
+            score: number;
+            /** Comment */
+            comment?: string | null;
         };
         /** SearchRequest */
         SearchRequest: {
@@ -383,8 +900,7 @@ export interface components {
              * Format: uuid
              */
             session_id: string;
-            /** Status */
-            status: string;
+            status: components["schemas"]["SessionStatus"];
             /**
              * Message
              * @default Session closed
@@ -415,8 +931,7 @@ export interface components {
             session_token: string;
             /** User Id */
             user_id: string | null;
-            /** Status */
-            status: string;
+            status: components["schemas"]["SessionStatus"];
             /**
              * Created At
              * Format: date-time
@@ -437,8 +952,7 @@ export interface components {
             thread_id: string;
             /** User Id */
             user_id: string | null;
-            /** Status */
-            status: string;
+            status: components["schemas"]["SessionStatus"];
             /** Metadata */
             metadata: {
                 [key: string]: unknown;
@@ -457,7 +971,13 @@ export interface components {
             last_activity_at: string;
             /** Closed At */
             closed_at: string | null;
+            handoff: components["schemas"]["HandoffStatus"];
         };
+        /**
+         * SessionStatus
+         * @enum {string}
+         */
+        SessionStatus: "active" | "closed";
         /** Source */
         Source: {
             /** Id */
@@ -474,6 +994,165 @@ export interface components {
             source: string;
         } & {
             [key: string]: unknown;
+        };
+        /** StaffCreate */
+        StaffCreate: {
+            /** Email */
+            email: string;
+            /** Name */
+            name: string;
+            /** @default agent */
+            role: components["schemas"]["StaffRole"];
+            /** Password */
+            password: string;
+        };
+        /** StaffList */
+        StaffList: {
+            /** Items */
+            items: components["schemas"]["StaffPublic"][];
+            /** Total */
+            total: number;
+        };
+        /** StaffMessageCreated */
+        StaffMessageCreated: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Private */
+            private: boolean;
+            /** Content */
+            content: string;
+            author: components["schemas"]["StaffRef"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            state: components["schemas"]["HandoffState"];
+        };
+        /** StaffMessageRequest */
+        StaffMessageRequest: {
+            /** Content */
+            content: string;
+            /**
+             * Private
+             * @default false
+             */
+            private: boolean;
+        };
+        /** StaffPublic */
+        StaffPublic: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Email */
+            email: string;
+            /** Name */
+            name: string;
+            role: components["schemas"]["StaffRole"];
+            /** Active */
+            active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Last Login At */
+            last_login_at?: string | null;
+        };
+        /** StaffRef */
+        StaffRef: {
+            /** Id */
+            id?: string | null;
+            /** Name */
+            name: string;
+        };
+        /**
+         * StaffRole
+         * @enum {string}
+         */
+        StaffRole: "admin" | "agent";
+        /** StaffUpdate */
+        StaffUpdate: {
+            /** Name */
+            name?: string | null;
+            role?: components["schemas"]["StaffRole"] | null;
+            /** Active */
+            active?: boolean | null;
+            /** Password */
+            password?: string | null;
+        };
+        /** StateChanged */
+        StateChanged: {
+            /**
+             * Session Id
+             * Format: uuid
+             */
+            session_id: string;
+            state: components["schemas"]["HandoffState"];
+            assignee?: components["schemas"]["StaffRef"] | null;
+        };
+        /** ThreadEntry */
+        ThreadEntry: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "message" | "note";
+            /**
+             * Role
+             * @description user, assistant, agent, system; `note` for a private note
+             */
+            role: string;
+            /** Content */
+            content: string;
+            /**
+             * Private
+             * @default false
+             */
+            private: boolean;
+            author?: components["schemas"]["StaffRef"] | null;
+            /**
+             * Sources
+             * @default []
+             */
+            sources: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Attachments
+             * @default []
+             */
+            attachments: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** TokenResponse */
+        TokenResponse: {
+            /** Access Token */
+            access_token: string;
+            /**
+             * Token Type
+             * @default bearer
+             * @constant
+             */
+            token_type: "bearer";
+            /** Expires In */
+            expires_in: number;
         };
         /** UploadedAttachments */
         UploadedAttachments: {
@@ -508,6 +1187,344 @@ export interface components {
             allowed_attachment_types: string[];
             /** Websocket */
             websocket: boolean;
+        };
+        /** AckFrame */
+        AckFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "ack";
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+            /** Client Id */
+            client_id: string | null;
+            /** Content */
+            content: string;
+            /** Attachments */
+            attachments: components["schemas"]["AttachmentInfo"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Duplicate
+             * @default false
+             */
+            duplicate: boolean;
+        };
+        /**
+         * AgentMessageFrame
+         * @description A staff member's reply (human handoff).
+         */
+        AgentMessageFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "agent_message";
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+            /** Content */
+            content: string;
+            author: components["schemas"]["AuthorInfo"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** AgentTypingFrame */
+        AgentTypingFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "agent_typing";
+            author: components["schemas"]["AuthorInfo"];
+            /**
+             * Typing
+             * @default true
+             */
+            typing: boolean;
+        };
+        /** CompleteFrame */
+        CompleteFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "complete";
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+            /**
+             * Reply To
+             * Format: uuid
+             */
+            reply_to: string;
+            /** Content */
+            content: string;
+            /** Sources */
+            sources: components["schemas"]["Source"][];
+            /** Requires Escalation */
+            requires_escalation: boolean;
+            escalation: components["schemas"]["EscalationInfo"] | null;
+            /** Confidence */
+            confidence: number | null;
+            /** Degraded */
+            degraded: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** ConnectedFrame */
+        ConnectedFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "connected";
+            /**
+             * Session Id
+             * Format: uuid
+             */
+            session_id: string;
+            /** Connection Id */
+            connection_id: string;
+            /** Last Message Id */
+            last_message_id: string | null;
+            /** Heartbeat Seconds */
+            heartbeat_seconds: number;
+            /** Idle Timeout Seconds */
+            idle_timeout_seconds: number;
+            /** Max Frame Bytes */
+            max_frame_bytes: number;
+        };
+        /** DegradedFrame */
+        DegradedFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "degraded";
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+            /** Reason */
+            reason: string;
+        };
+        /** ErrorFrame */
+        ErrorFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "error";
+            /** Code */
+            code: string;
+            /** Detail */
+            detail: unknown;
+            /**
+             * Client Id
+             * @default null
+             */
+            client_id: string | null;
+            /**
+             * Reply To
+             * @default null
+             */
+            reply_to: string | null;
+        };
+        /** EscalationFrame */
+        EscalationFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "escalation";
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+            /** Required */
+            required: boolean;
+            /** Reason */
+            reason: string;
+            /** Ticket Id */
+            ticket_id: string;
+            /** Priority */
+            priority: string;
+        };
+        /**
+         * HandoffFrame
+         * @description The conversation's handoff state changed: in line (with the position), a person joined, resolved
+         *     (asks for a rating), or back with the assistant.
+         */
+        HandoffFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "handoff";
+            state: components["schemas"]["HandoffState"];
+            /**
+             * Position
+             * @default null
+             */
+            position: number | null;
+            /** @default null */
+            assignee: components["schemas"]["AuthorInfo"] | null;
+            /**
+             * Ticket Id
+             * @default null
+             */
+            ticket_id: string | null;
+            /**
+             * Rating Requested
+             * @default false
+             */
+            rating_requested: boolean;
+        };
+        /** HeartbeatFrame */
+        HeartbeatFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "heartbeat";
+        };
+        /**
+         * NoticeFrame
+         * @description A system notice stored in the conversation (e.g. "Sam joined the conversation.").
+         */
+        NoticeFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "notice";
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+            /** Content */
+            content: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** PongFrame */
+        PongFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "pong";
+        };
+        /** ReplayFrame */
+        ReplayFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "replay";
+            /** Messages */
+            messages: components["schemas"]["HistoryMessage"][];
+            /** Has More */
+            has_more: boolean;
+        };
+        /**
+         * ServerFrame
+         * @description Any frame the server sends on `/ws`, told apart by `type`.
+         */
+        ServerFrame: components["schemas"]["ConnectedFrame"] | components["schemas"]["ReplayFrame"] | components["schemas"]["AckFrame"] | components["schemas"]["StartFrame"] | components["schemas"]["TextFrame"] | components["schemas"]["ToolFrame"] | components["schemas"]["SourcesFrame"] | components["schemas"]["EscalationFrame"] | components["schemas"]["DegradedFrame"] | components["schemas"]["CompleteFrame"] | components["schemas"]["ErrorFrame"] | components["schemas"]["AgentMessageFrame"] | components["schemas"]["HandoffFrame"] | components["schemas"]["NoticeFrame"] | components["schemas"]["AgentTypingFrame"] | components["schemas"]["PongFrame"] | components["schemas"]["HeartbeatFrame"];
+        /** SourcesFrame */
+        SourcesFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "sources";
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+            /** Sources */
+            sources: components["schemas"]["Source"][];
+        };
+        /** StartFrame */
+        StartFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "start";
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+            /**
+             * Reply To
+             * Format: uuid
+             */
+            reply_to: string;
+        };
+        /** TextFrame */
+        TextFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "text";
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+            /** Delta */
+            delta: string;
+        };
+        /** ToolFrame */
+        ToolFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "tool";
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+            /** Name */
+            name: string;
+            /** Status */
+            status: string;
+            /**
+             * Detail
+             * @default null
+             */
+            detail: string | null;
         };
     };
     responses: never;
@@ -942,14 +1959,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key or staff token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Key lacks the admin scope */
+            /** @description Key lacks the admin scope, or staff user is no admin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -984,14 +2001,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key or staff token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Key lacks the admin scope */
+            /** @description Key lacks the admin scope, or staff user is no admin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1043,14 +2060,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key or staff token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Key lacks the admin scope */
+            /** @description Key lacks the admin scope, or staff user is no admin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1099,14 +2116,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key or staff token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Key lacks the admin scope */
+            /** @description Key lacks the admin scope, or staff user is no admin */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1121,6 +2138,929 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
+            };
+        };
+    };
+    login_auth_login_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Username
+                     * @description The staff member's email
+                     */
+                    username: string;
+                    /** Password */
+                    password: string;
+                };
+                "application/x-www-form-urlencoded": {
+                    username: string;
+                    password: string;
+                    grant_type?: string;
+                    scope?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            /** @description Wrong email or password */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Too many failed logins for this account or client */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    me_auth_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffPublic"];
+                };
+            };
+            /** @description No valid staff token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    list_conversations_staff_conversations_get: {
+        parameters: {
+            query?: {
+                state?: components["schemas"]["HandoffState"] | null;
+                /** @description `me` or a staff id */
+                assignee?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationList"];
+                };
+            };
+            /** @description Missing, invalid or expired staff token, or a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_conversation_staff_conversations__session_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDetail"];
+                };
+            };
+            /** @description Missing, invalid or expired staff token, or a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Another agent owns the conversation, or the action needs an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unknown conversation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The conversation is in a state that does not allow this (the state is named) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    assign_staff_conversations__session_id__assign_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AssignRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StateChanged"];
+                };
+            };
+            /** @description Missing, invalid or expired staff token, or a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Another agent owns the conversation, or the action needs an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unknown conversation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The conversation is in a state that does not allow this (the state is named) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    resolve_staff_conversations__session_id__resolve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StateChanged"];
+                };
+            };
+            /** @description Missing, invalid or expired staff token, or a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Another agent owns the conversation, or the action needs an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unknown conversation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The conversation is in a state that does not allow this (the state is named) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    return_to_bot_staff_conversations__session_id__return_to_bot_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StateChanged"];
+                };
+            };
+            /** @description Missing, invalid or expired staff token, or a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Another agent owns the conversation, or the action needs an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unknown conversation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The conversation is in a state that does not allow this (the state is named) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_message_staff_conversations__session_id__messages_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffMessageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffMessageCreated"];
+                };
+            };
+            /** @description Missing, invalid or expired staff token, or a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Another agent owns the conversation, or the action needs an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unknown conversation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The conversation is in a state that does not allow this (the state is named) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Empty or oversized message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    draft_staff_conversations__session_id__draft_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Draft"];
+                };
+            };
+            /** @description Missing, invalid or expired staff token, or a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Another agent owns the conversation, or the action needs an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unknown conversation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The conversation is in a state that does not allow this (the state is named) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_staff_staff_users_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffList"];
+                };
+            };
+            /** @description No valid staff token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    create_staff_staff_users_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffPublic"];
+                };
+            };
+            /** @description No valid staff token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Email taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Weak password */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    update_staff_staff_users__staff_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                staff_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffPublic"];
+                };
+            };
+            /** @description No valid staff token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unknown staff user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_canned_staff_canned_replies_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CannedReplyList"];
+                };
+            };
+            /** @description No valid staff token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    create_canned_staff_canned_replies_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CannedReplyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CannedReplyOut"];
+                };
+            };
+            /** @description No valid staff token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Short code taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_canned_staff_canned_replies__reply_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reply_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid staff token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unknown canned reply */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_canned_staff_canned_replies__reply_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reply_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CannedReplyUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CannedReplyOut"];
+                };
+            };
+            /** @description No valid staff token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unknown canned reply */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Code taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    return_to_bot_chat_sessions__session_id__return_to_bot_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StateChanged"];
+                };
+            };
+            /** @description Missing or invalid session token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unknown session */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Already with the assistant, or the session is closed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rate_chat_sessions__session_id__rating_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RatingRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RatingCreated"];
+                };
+            };
+            /** @description Missing or invalid session token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unknown session */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Nothing to rate yet, or rated already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Score outside 1-5 or comment too long */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

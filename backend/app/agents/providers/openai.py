@@ -24,7 +24,7 @@ from app.agents.events import AgentEvent, TextDelta
 from app.agents.turn import Turn
 from app.config import Settings
 from app.observability import metrics
-from app.tools.tool_call_wrapper import breaker_is_open, new_breaker
+from app.resilience import breaker_is_open, new_breaker
 
 log = logging.getLogger("app.llm")
 
