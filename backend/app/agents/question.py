@@ -41,8 +41,14 @@ class QuestionPlan:
     direction: Literal["min", "max", ""] = ""
 
 
+# A message longer than this is a story around a question, not a list of asks: it is searched whole.
+MAX_PLANNED_CHARS = 300
+
+
 def plan(question: str) -> QuestionPlan:
     text = " ".join(question.split())
+    if len(text) > MAX_PLANNED_CHARS:
+        return QuestionPlan("single", [question])
     return _comparison(text) or _parts(text) or QuestionPlan("single", [text])
 
 

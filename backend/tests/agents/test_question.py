@@ -37,3 +37,8 @@ def test_two_questions_joined_by_and_are_two_parts_and_the_second_gets_the_subje
     assert "next day delivery" in shape.parts[1]
     shape = plan("How long do I have to return an item? Who pays for return shipping?")
     assert shape.parts == ["How long do I have to return an item?", "Who pays for return shipping?"]
+
+
+def test_a_long_message_is_searched_whole_not_cut_into_parts() -> None:
+    story = "How do I reset my password? " + "I have read the help pages already, please explain. " * 20
+    assert plan(story).kind == "single" and plan(story).parts == [story]
