@@ -185,7 +185,10 @@ async def _receive(conn: Connection, services: Services, session: ChatSession) -
             conn.rejected += 1
             if conn.rejected > settings.ws_rate_limit_burst:
                 raise _Close(CLOSE_RATE_LIMIT)
-            conn.send(frames.error("rate_limited", "Too many frames; slow down"))
+            if conn.rejected == 1:
+                # Once per streak: a flood must not turn into a flood of error frames (which would fill a
+                # slow client's send queue and close it as a slow reader instead of a flooder).
+                conn.send(frames.error("rate_limited", "Too many frames; slow down"))
             metrics.WEBSOCKET_MESSAGES.labels(direction="in", type="rate_limited").inc()
             continue
         conn.rejected = 0

@@ -153,7 +153,18 @@ async def test_attachments_uploaded_for_a_message(tight: LiveServer) -> None:
     assert len(history) == 2 and history[0]["attachments"] == [info]
 
 
-async def test_a_slow_reader_is_disconnected(tight: LiveServer) -> None:
+@pytest.fixture(scope="module")
+def tight_patient(tmp_path_factory: pytest.TempPathFactory, seeded_chroma: Path) -> Iterator[LiveServer]:
+    """TIGHT, but a client may stay quiet while a turn runs: on a loaded machine a padded REST turn can
+    take longer than TIGHT's one-second idle timeout, which would close the sockets as idle (4408)."""
+    data = tmp_path_factory.mktemp("tight-patient")
+    shutil.copytree(seeded_chroma, data / "chroma")
+    with LiveServer(data, send_buffer=4096, **{**TIGHT, "ws_idle_timeout_seconds": 60.0}) as live:
+        yield live
+
+
+async def test_a_slow_reader_is_disconnected(tight_patient: LiveServer) -> None:
+    tight = tight_patient
     session = await new_session(tight)
     hub = tight.services.realtime
     assert hub is not None

@@ -114,3 +114,24 @@ async def test_the_knowledge_admin_api_takes_an_admin_staff_token(staff_server: 
     assert (await agent.call("GET", "/knowledge/documents")).status_code == 403
     async with httpx.AsyncClient(base_url=staff_server.http, timeout=60) as client:
         assert (await client.get("/knowledge/documents")).status_code == 401
+
+
+async def test_passwords_never_reach_the_logs(data_dir, capfd) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import make_settings, running_app
+
+    secret_admin, secret_new, secret_wrong = "admin-Pa55word-xyz", "new-Pa55word-abc", "wrong-Pa55word-qqq"
+    settings = make_settings(data_dir, first_superuser="root@example.com", first_superuser_password=secret_admin,
+                             log_level="DEBUG")
+    async with running_app(settings) as (_, client):
+        await client.post("/auth/login", json={"username": "root@example.com", "password": secret_wrong})
+        token = (await client.post("/auth/login", json={"username": "root@example.com", "password": secret_admin})
+                 ).json()["access_token"]
+        created = await client.post("/staff/users", headers={"Authorization": f"Bearer {token}"},
+                                    json={"email": "n@example.com", "name": "N", "password": secret_new})
+        assert created.status_code == 201
+        await client.post("/auth/login", json={"username": "n@example.com", "password": "x\x00y"})
+    out, err = capfd.readouterr()
+    logged = out + err  # the JSON log lines the process wrote
+    assert "staff.login.failed" in logged and "staff.login.ok" in logged  # the events are logged...
+    for secret in (secret_admin, secret_new, secret_wrong):
+        assert secret not in logged  # ...their passwords are not
