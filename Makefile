@@ -19,14 +19,15 @@ $(STAMP): backend/pyproject.toml
 
 install: $(STAMP)
 
-# --- the chat widget (frontend/) -------------------------------------------------------------
+# --- the chat widget and the support console (frontend/, one Vite project, pages / and /console) -------------------------------------------------------------
 # npm ci once per lock-file change; the SPA and widget.js are rebuilt only when a source is newer than
 # the build. The build regenerates the API types from the backend's OpenAPI schema, so it follows the
 # backend's chat schemas too.
 NPM_STAMP := frontend/node_modules/.installed
 WIDGET_BUILD := frontend/dist/widget.js
-WIDGET_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.config.ts frontend/vite.widget.config.ts frontend/tailwind.config.js \
-	frontend/scripts -type f -not -name openapi.d.ts 2>/dev/null) backend/app/chat/schemas.py backend/app/web/router.py
+WIDGET_SOURCES := $(shell find frontend/src frontend/index.html frontend/console.html frontend/vite.config.ts frontend/vite.widget.config.ts frontend/tailwind.config.js \
+	frontend/scripts -type f -not -name openapi.d.ts 2>/dev/null) backend/app/chat/schemas.py backend/app/web/router.py \
+	backend/app/staff/schemas.py backend/app/staff/widget_settings.py
 
 $(NPM_STAMP): frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error

@@ -12,10 +12,18 @@ export default defineConfig({
       "/chat": backend,
       "/health": backend,
       "/web/config": backend,
+      "/auth": backend,
+      "/staff": { target: backend, ws: true },
+      "/knowledge": backend,
       "/ws": { target: backend.replace(/^http/, "ws"), ws: true },
     },
   },
-  build: { outDir: "dist", emptyOutDir: true, sourcemap: false },
+  // Two pages of one project: the customer's chat (index.html) and the staff console (console.html); they
+  // share the generated API types and, at build time, the React chunk.
+  build: {
+    outDir: "dist", emptyOutDir: true, sourcemap: false,
+    rollupOptions: { input: { main: "index.html", console: "console.html" } },
+  },
   test: {
     environment: "jsdom",
     include: ["src/**/*.test.{ts,tsx}"],

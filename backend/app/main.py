@@ -48,6 +48,7 @@ from app.staff.admin_router import router as staff_admin_router
 from app.staff.auth_router import router as auth_router
 from app.staff.customer_router import router as staff_customer_router
 from app.staff.router import router as staff_router
+from app.staff.widget_settings import router as widget_settings_router
 from app.staff.wiring import build_staff_side
 from app.staff.ws import router as staff_ws_router
 from app.state import Readiness, Services
@@ -153,7 +154,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(knowledge_router)
     app.include_router(realtime_router)
-    for router in (auth_router, staff_router, staff_admin_router, staff_customer_router, staff_ws_router):
+    for router in (auth_router, staff_router, staff_admin_router, staff_customer_router, staff_ws_router,
+                   widget_settings_router):
         app.include_router(router)  # the staff side: login, queue, handoff, admin (docs/staff-api.md)
     document_frames(app)  # the WebSocket's server frames, for the widget's generated types
     app.include_router(web_router)  # the built chat widget at /, /widget.js, /demo

@@ -209,3 +209,17 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WidgetSettingsRow(Base):
+    """The widget's look and first words, set by an admin in the console (one row, id 1)."""
+
+    __tablename__ = "widget_settings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(60))
+    color: Mapped[str] = mapped_column(String(16))
+    welcome_text: Mapped[str] = mapped_column(String(500))
+    suggested_questions: Mapped[list[Any]] = mapped_column(JSON)
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("staff_users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -1,5 +1,6 @@
 """Serves the built widget (frontend/dist): the SPA at `/`, the embed loader at `/widget.js`, a demo
-host page at `/demo`, and `/web/config` (the limits the widget checks before it uploads anything).
+host page at `/demo`, the support console at `/console`, and `/web/config` (the limits the widget checks
+before it uploads anything, and the look an admin set in the console).
 
 The production image builds frontend/dist in a stage of backend/Dockerfile and every replica serves it,
 as `make run` does: one process, no separate web server. A missing build is not fatal: the API starts,
@@ -15,10 +16,12 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.routing import Match
 
 from app.config import REPO_ROOT
+from app.staff import widget_settings
+from app.staff.widget_settings import WidgetSettings
 
 log = logging.getLogger("app.web")
 
@@ -42,6 +45,8 @@ class WidgetConfig(BaseModel):
     max_attachments_per_message: int
     allowed_attachment_types: list[str]
     websocket: bool
+    appearance: WidgetSettings = Field(default_factory=WidgetSettings,
+                                       description="Title, colour, welcome text and suggested questions (console)")
 
 
 def log_dist_status(dist: Path = DIST_DIR) -> None:
@@ -75,7 +80,14 @@ async def widget_config(request: Request) -> WidgetConfig:
     probe = {"type": "websocket", "path": "/ws", "root_path": "", "path_params": {}, "headers": [],
              "query_string": b""}
     has_ws = any(route.matches(probe)[0] == Match.FULL for route in request.app.routes)
-    return WidgetConfig(max_message_chars=settings.max_message_chars,
+    appearance = WidgetSettings()
+    services = getattr(request.app.state, "services", None)
+    if services is not None:
+        try:
+            appearance = await widget_settings.load(services.db)
+        except Exception as exc:  # the database is down: the widget still opens, with the defaults
+            log.warning("web.config.appearance_failed", extra={"error_type": type(exc).__name__})
+    return WidgetConfig(appearance=appearance, max_message_chars=settings.max_message_chars,
                         max_attachment_bytes=settings.max_attachment_bytes,
                         max_attachments_per_message=settings.max_attachments_per_message,
                         allowed_attachment_types=settings.allowed_attachment_types, websocket=has_ws)
@@ -84,6 +96,12 @@ async def widget_config(request: Request) -> WidgetConfig:
 @router.get("/", include_in_schema=False)
 async def spa_index() -> Response:
     return _dist_file("index.html", "text/html", headers={"Content-Security-Policy": _SPA_CSP})
+
+
+@router.get("/console", include_in_schema=False)
+async def console_index() -> Response:
+    """The support console (frontend/console.html): staff log in here; it routes inside the page (#/...)."""
+    return _dist_file("console.html", "text/html", headers={"Content-Security-Policy": _SPA_CSP})
 
 
 @router.get("/widget.js", include_in_schema=False)

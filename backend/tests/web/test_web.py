@@ -22,7 +22,7 @@ async def test_missing_build_answers_503_with_the_command(client: httpx.AsyncCli
                                                          monkeypatch: pytest.MonkeyPatch,
                                                          caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setattr(web, "DIST_DIR", tmp_path / "nothing")
-    for path in ("/", "/widget.js", "/demo"):
+    for path in ("/", "/widget.js", "/demo", "/console"):
         res = await client.get(path)
         assert res.status_code == 503
         assert res.json()["code"] == "frontend_not_built"
@@ -36,11 +36,15 @@ async def test_serves_a_build_with_csp_and_refuses_paths_outside_assets(client: 
     (tmp_path / "assets").mkdir()
     (tmp_path / "index.html").write_text("<div id=root></div>")
     (tmp_path / "widget.js").write_text("/* loader */")
+    (tmp_path / "console.html").write_text("<div id=root data-console></div>")
     (tmp_path / "assets" / "app-1.js").write_text("console.log(1)")
     (tmp_path / "secret.txt").write_text("no")
     monkeypatch.setattr(web, "DIST_DIR", tmp_path)
     index = await client.get("/")
     assert index.status_code == 200 and "script-src 'self'" in index.headers["content-security-policy"]
+    console = await client.get("/console")
+    assert console.status_code == 200 and "data-console" in console.text
+    assert "script-src 'self'" in console.headers["content-security-policy"]
     assert (await client.get("/widget.js")).headers["content-type"].startswith("text/javascript")
     assert "immutable" in (await client.get("/assets/app-1.js")).headers["cache-control"]
     assert (await client.get("/assets/..%2Fsecret.txt")).status_code == 404

@@ -496,6 +496,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/staff/widget-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Widget Settings */
+        get: operations["get_widget_settings_staff_widget_settings_get"];
+        /** Put Widget Settings */
+        put: operations["put_widget_settings_staff_widget_settings_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/web/config": {
         parameters: {
             query?: never;
@@ -1193,6 +1211,31 @@ export interface components {
             allowed_attachment_types: string[];
             /** Websocket */
             websocket: boolean;
+            /** @description Title, colour, welcome text and suggested questions (console) */
+            appearance?: components["schemas"]["WidgetSettings"];
+        };
+        /**
+         * WidgetSettings
+         * @description What an admin sets; the widget renders every string as text, never as HTML.
+         */
+        WidgetSettings: {
+            /**
+             * Title
+             * @default Customer support
+             */
+            title: string;
+            /**
+             * Color
+             * @default #2563eb
+             */
+            color: string;
+            /**
+             * Welcome Text
+             * @default Ask a question, attach a screenshot or a document, or ask to talk to a person.
+             */
+            welcome_text: string;
+            /** Suggested Questions */
+            suggested_questions?: string[];
         };
         /** AckFrame */
         AckFrame: {
@@ -3067,6 +3110,85 @@ export interface operations {
                 content?: never;
             };
             /** @description Score outside 1-5 or comment too long */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    get_widget_settings_staff_widget_settings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WidgetSettings"];
+                };
+            };
+            /** @description No valid staff token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    put_widget_settings_staff_widget_settings_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WidgetSettings"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WidgetSettings"];
+                };
+            };
+            /** @description No valid staff token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A field is too long, empty, or not a hex colour */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -8,6 +8,8 @@ interface LoaderOptions {
   title: string;
   color: string;
   position: "left" | "right";
+  explicitTitle: boolean;
+  explicitColor: boolean;
 }
 
 const SAFE_COLOR = /^#[0-9a-f]{3,8}$|^[a-z]{3,20}$/i;
@@ -23,6 +25,8 @@ function readScriptOptions(): LoaderOptions {
     title: (data.title || "Customer support").slice(0, 60),
     color,
     position: data.position === "left" ? "left" : "right",
+    explicitTitle: Boolean(data.title),
+    explicitColor: Boolean(data.color && SAFE_COLOR.test(data.color)),
   };
 }
 
@@ -77,7 +81,10 @@ function mount(): void {
       // Loaded on first open only: a page view that never chats costs a few KB, not the whole app.
       frame = document.createElement("iframe");
       frame.title = o.title;
-      const q = new URLSearchParams({ embed: "1", title: o.title, color: o.color });
+      // Only what the page chose itself: otherwise the chat uses the console's widget settings.
+      const q = new URLSearchParams({ embed: "1" });
+      if (o.explicitTitle) q.set("title", o.title);
+      if (o.explicitColor) q.set("color", o.color);
       frame.src = `${o.apiUrl}/?${q}`;
       frame.allow = "clipboard-write";
       panel.appendChild(frame);
