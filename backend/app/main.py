@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from app import __version__
 from app.agents.chat_agent import CustomerSupportAgent
 from app.agents.providers import build_provider
+from app.api_docs import install_error_docs
 from app.chat.router import router as chat_router
 from app.chat.service import ChatService
 from app.config import Settings
@@ -23,6 +25,7 @@ from app.db import migrate
 from app.db.engine import Database
 from app.db.repository import MessageRepository
 from app.errors import error_body, install_error_handlers
+from app.files.sweeper import AttachmentSweeper
 from app.health.router import router as health_router
 from app.knowledge.embeddings import load_embedder
 from app.knowledge.ingestion import Ingestor
@@ -42,6 +45,8 @@ from app.realtime.router import document_frames
 from app.realtime.router import router as realtime_router
 from app.redis_client import build_redis
 from app.security.api_keys import parse_api_keys
+from app.security.input_guard import InputGuardMiddleware
+from app.security.rate_limit import RateLimitMiddleware, build_storage
 from app.session.cleanup import SessionCleanup
 from app.session.manager import build_session_manager
 from app.staff.admin_router import router as staff_admin_router
@@ -109,6 +114,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     services.realtime.start()
     await services.staff.start(services.readiness.migrated)
     app.state.services = services
+    provider_check = getattr(services.agent.provider, "check", None)
+    # In the background: a slow or unreachable model must not hold up the start (it logs what it found).
+    llm_check = asyncio.create_task(provider_check()) if provider_check and settings.llm_startup_check else None
+    # The file parser's worker imports its libraries for seconds: start it now, not on the first file.
+    warm_tools = asyncio.create_task(services.agent.registry.start()) if settings.parse_worker_prestart else None
+    attachment_sweeper = AttachmentSweeper(services.db, settings, settings.session_cleanup_interval_seconds)
+    attachment_sweeper.start()
     log.info("app.started", extra={"environment": settings.environment,
                                    "startup_seconds": services.readiness.startup_seconds,
                                    "database": services.db.engine.dialect.name,
@@ -123,8 +135,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await services.staff.close()
         await services.realtime.bus.close()
         await services.session_cleanup.stop()
+        await attachment_sweeper.stop()
+        for task in (llm_check, warm_tools):
+            if task is not None:
+                task.cancel()
         await services.sessions.close()
         await services.agent.close()
+        await services.knowledge.aclose()  # after the turns: a search still queued fails, a running one ends
         if services.redis is not None:
             await services.redis.aclose()
         await services.db.dispose()
@@ -145,6 +162,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.services = None
     app.state.api_keys = parse_api_keys(settings.api_keys)  # a malformed key fails here, at start
     install_error_handlers(app)
+    # Innermost: runs only for requests the rate limiter let through.
+    app.add_middleware(InputGuardMiddleware, settings=settings)
+    # Inside CORS (a browser can read the 429) and inside the request context (it carries the request id).
+    # One counter store for rate limits and upload byte quotas (Redis when configured: shared by instances).
+    app.state.limits_storage = build_storage(settings)
+    app.add_middleware(RateLimitMiddleware, settings=settings, storage=app.state.limits_storage)
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
                        allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
                        allow_headers=["Authorization", "Content-Type", "X-Session-Token", "X-Request-ID"],
@@ -160,6 +183,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     document_frames(app)  # the WebSocket's server frames, for the widget's generated types
     app.include_router(web_router)  # the built chat widget at /, /widget.js, /demo
     log_dist_status()
+    install_error_docs(app)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics_endpoint(request: Request) -> Response:

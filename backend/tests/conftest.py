@@ -55,7 +55,13 @@ def seeded_chroma(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {"environment": "test", "data_dir": data_dir, "log_level": "WARNING",
-                              "kb_auto_ingest": False}
+                              "kb_auto_ingest": False,
+                              # Tests send more than a customer would; tests/security turn the limits on.
+                              "rate_limits_enabled": False,
+                              # Scripted fake models would lose a step to the start-up request.
+                              "llm_startup_check": False,
+                              # Dozens of apps per run: each starts its file parser only when a file needs it.
+                              "parse_worker_prestart": False}
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 

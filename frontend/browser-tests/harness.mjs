@@ -68,7 +68,7 @@ export async function startBackend(extraEnv = {}) {
     env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: path.join(root, "data"),
       KNOWLEDGE_BASE_DIR: kb, KB_AUTO_INGEST: "true", DATABASE_URL: "", REDIS_URL: "", SESSION_STORE: "memory",
       LLM_PROVIDER: "local", LOG_LEVEL: "WARNING", HF_HUB_OFFLINE: "1", TRANSFORMERS_OFFLINE: "1",
-      ENVIRONMENT: "test", HEALTH_PROBE_INTERVAL_SECONDS: "0", ...extraEnv },
+      ENVIRONMENT: "test", HEALTH_PROBE_INTERVAL_SECONDS: "0", RATE_LIMITS_ENABLED: "false", ...extraEnv },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exited = new Promise((resolve) => child.once("exit", resolve));  // made now: "exit" fires once

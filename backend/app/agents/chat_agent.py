@@ -48,10 +48,11 @@ class CustomerSupportAgent:
         self.history_token_budget = history_token_budget
 
     async def close(self) -> None:
-        """Release the provider's HTTP client, if it has one."""
-        close = getattr(self.provider, "close", None)
-        if close is not None:
-            await close()
+        """Release the provider's HTTP client and the tools' own resources (the file parser's process)."""
+        close_provider = getattr(self.provider, "close", None)
+        if close_provider is not None:
+            await close_provider()
+        await self.registry.close()
 
     async def respond(self, turn_input: TurnInput) -> AgentReply:
         """The whole turn as one reply (REST)."""

@@ -25,6 +25,7 @@ from app.chat.validation import message_problem
 from app.db.enums import SessionStatus
 from app.deps import ActiveChatSessionDep, ChatSessionDep, ServicesDep
 from app.errors import AppError, Unprocessable, UnsupportedMediaType
+from app.files.quota import check_attachment_quota
 from app.observability import metrics
 from app.observability.context import bind_session
 from app.security.api_keys import authorise, presented_key
@@ -104,6 +105,7 @@ async def send_message(request: Request, session: ActiveChatSessionDep,
     if problem:
         raise Unprocessable(problem[1], code=problem[0])
     pending: list[PendingAttachment] = await read_uploads(uploads, settings)
+    await check_attachment_quota(request, services.db, settings, session.id, pending)
     turn = await services.chat.handle_turn(session, text, pending)
     return message_response(turn.user_message, turn.attachments, turn.assistant_message, turn.handoff_state,
                             turn.queue_position)
@@ -127,6 +129,7 @@ async def upload_attachments(request: Request, session: ActiveChatSessionDep,
     if not uploads:
         raise Unprocessable([{"loc": ["body", "attachments"], "msg": "Field required", "type": "missing"}])
     pending = await read_uploads(uploads, services.settings)
+    await check_attachment_quota(request, services.db, services.settings, session.id, pending)
     rows = await store_uploads(services.chat.repo, services.settings, session, pending)
     return UploadedAttachments(attachments=[attachment_info(a) for a in rows])
 

@@ -21,12 +21,15 @@ def ensure_sqlite_dir(url: str) -> None:
 
 def build_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     parsed = make_url(url)
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    kwargs: dict[str, Any] = {}
     ensure_sqlite_dir(url)
     if parsed.get_backend_name() == "sqlite":
+        # No pre-ping: a file connection does not go stale, and each ping is one more hop to
+        # aiosqlite's thread on every checkout (four per turn).
         kwargs["connect_args"] = {"timeout": 30}
     else:
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+        # A server may have closed an idle connection (restart, failover, idle timeout).
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
     engine = create_async_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

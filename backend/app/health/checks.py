@@ -34,9 +34,10 @@ async def check_dependencies(services: Services) -> dict[str, dict[str, Any]]:
         return {"backend": services.db.engine.dialect.name, "revision": revision}
 
     async def vector_store() -> dict[str, Any]:
+        # A real query, not only a heartbeat: a store that is up but cannot answer searches is not ready.
         await anyio.to_thread.run_sync(services.store.heartbeat)
-        count = await anyio.to_thread.run_sync(services.store.count)
-        return {"mode": services.store.mode, "chunks": count}
+        detail = await anyio.to_thread.run_sync(services.store.probe, services.embedder.dimension)
+        return {"mode": services.store.mode, **detail}
 
     async def embedder() -> dict[str, Any]:
         if not services.readiness.embedder_loaded:

@@ -52,8 +52,12 @@ async def detailed(request: Request) -> JSONResponse:
         return JSONResponse({"status": "starting", "components": {}}, status_code=503)
     checks = await check_dependencies(services)
     healthy = all(c["status"] == "ok" for c in checks.values())
+    # The model is shown, not required: without it the built-in responder answers (degraded replies).
+    provider_status = getattr(services.agent.provider, "status", None)
+    llm = provider_status() if provider_status is not None else {"status": "ok", "provider": "local"}
+    overall = "unhealthy" if not healthy else "degraded" if llm["status"] != "ok" else "healthy"
     return JSONResponse({
-        "status": "healthy" if healthy else "unhealthy", "version": __version__,
+        "status": overall, "version": __version__, "llm": llm,
         "environment": services.settings.environment,
         "startup_seconds": services.readiness.startup_seconds,
         "components": checks,

@@ -61,8 +61,15 @@ def _check_container(path: Path) -> None:
                 PDFDocument(PDFParser(handle))
             except Exception as exc:
                 raise CorruptDocument(f"not a readable PDF ({type(exc).__name__}: {exc})") from exc
-    elif suffix in {".docx", ".pptx", ".xlsx"} and not zipfile.is_zipfile(path):
-        raise CorruptDocument(f"not a readable {suffix[1:].upper()} file (not an Office Open XML zip)")
+    elif suffix in {".docx", ".pptx", ".xlsx"}:
+        if not zipfile.is_zipfile(path):
+            raise CorruptDocument(f"not a readable {suffix[1:].upper()} file (not an Office Open XML zip)")
+        # Admin uploads are parsed in process (trusted keys), but a bomb must still not reach the parser.
+        from app.files.zip_guard import ZipLimits, zip_problem
+
+        problem = zip_problem(path, ZipLimits())
+        if problem:
+            raise CorruptDocument(f"refused {suffix[1:].upper()} archive: {problem}")
 
 
 class CorruptDocument(ValueError):

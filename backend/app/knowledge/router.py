@@ -51,7 +51,8 @@ def _admin(services: ServicesDep) -> KnowledgeAdmin:
 @router.post("/documents", status_code=201, responses={**_AUTH, 413: {}, 415: {}, 422: {}},
              openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                  "type": "object", "required": ["files"],
-                 "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}}})
+                 "properties": {"files": {"type": "array", "minItems": 1,
+                                          "items": {"type": "string", "format": "binary"}}}}}}}})
 async def upload_documents(request: Request, _: AdminKey, services: ServicesDep) -> dict[str, Any]:
     """Upload and ingest one or more files (field `files`). Each file is reported on its own: a corrupt
     file is `failed` with the parser's reason while the others ingest; the same file twice is `unchanged`."""
@@ -103,7 +104,7 @@ async def delete_document(doc_id: str, _: AdminKey, services: ServicesDep) -> di
 @router.post("/search", responses=_AUTH)
 async def debug_search(body: SearchRequest, _: AdminKey, services: ServicesDep) -> dict[str, Any]:
     """The agent's own retrieval, with every signal and the answer/decline verdict."""
-    retrieval = await anyio.to_thread.run_sync(services.knowledge.retrieve, body.query, body.k)
+    retrieval = await services.knowledge.aretrieve(body.query, body.k)
     return {"query": body.query, "confidence": retrieval.confidence, "answerable": retrieval.answerable,
             "threshold": services.knowledge.answerability.threshold,
             "results": [{**h.as_source(), "signals": {k: round(v, 4) for k, v in h.signals.items()}}

@@ -3,13 +3,16 @@
 Each candidate chunk gets three signals: cosine similarity of the question to the chunk (title,
 section and text), to the chunk's heading path alone (for a FAQ, the question it answers), and a
 BM25 score over the chunk text. Dense candidates come from Chroma (both collections); lexical ones
-from an in-memory BM25 index rebuilt whenever the knowledge-base version changes.
+from an in-memory BM25 index rebuilt whenever the knowledge-base version changes, together with a
+copy of every chunk's text and vectors (snapshot.py). Concurrent searches are run as one batch
+(batching.py): one encode and one Chroma query per vector kind for all of them.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -17,10 +20,11 @@ import numpy as np
 
 from app.knowledge import subject
 from app.knowledge.answerability import AnswerabilityModel
+from app.knowledge.batching import MicroBatcher
 from app.knowledge.cache import QueryCache
 from app.knowledge.calibration import Calibrator
 from app.knowledge.embeddings import Embedder
-from app.knowledge.lexical import LexicalIndex
+from app.knowledge.snapshot import Snapshot
 from app.knowledge.vector_store import StoredChunk, VectorStore
 from app.observability import metrics
 
@@ -77,6 +81,7 @@ class Weights:
 class KnowledgeBase:
     def __init__(self, embedder: Embedder, store: VectorStore, *, cache: QueryCache | None = None,
                  answerability: AnswerabilityModel | None = None, weights: Weights | None = None,
+                 max_batch: int = 32, max_wait: float = 0.0, encode_threads: int = 0,
                  calibrate: bool = False) -> None:
         self.embedder = embedder
         self.store = store
@@ -86,28 +91,46 @@ class KnowledgeBase:
         # Per-knowledge-base decline boundary (app.knowledge.calibration), re-measured on every change.
         self.calibrator = Calibrator() if calibrate else None
         self.weights = weights or Weights()
-        self._lexical: LexicalIndex | None = None
-        self._lexical_version: str | None = None
+        self._snap: Snapshot | None = None  # chunks, vectors and BM25 of one knowledge-base version
         self._lock = threading.Lock()
+        self.encode_threads = encode_threads  # torch threads for a search's encode (0: torch's default)
+        # Concurrent turns' searches, run together: one encode and one vector query per batch.
+        self._batcher: MicroBatcher[tuple[str, int], Retrieval] = MicroBatcher(
+            self.retrieve_many, max_batch=max_batch, max_wait=max_wait, name="retrieval")
 
     # --- public --------------------------------------------------------------------------------
     def retrieve(self, query: str, k: int = 3) -> Retrieval:
         """Search and judge; cached per knowledge-base version. Blocking: call through a thread."""
+        return self.retrieve_many([(query, k)])[0]
+
+    async def aretrieve(self, query: str, k: int = 3) -> Retrieval:
+        """`retrieve` from the event loop: concurrent callers share one encode and one vector query."""
+        return await self._batcher.submit((query, k))
+
+    async def aclose(self) -> None:
+        await self._batcher.aclose()
+
+    def retrieve_many(self, requests: Sequence[tuple[str, int]]) -> list[Retrieval]:
+        """`retrieve` for several (query, k) at once: one encode, one query per vector kind."""
         version = self.store.version()
         if self.calibrator is not None:
             self.calibrator.ensure(self, version)
+        results: list[Retrieval | None] = [None] * len(requests)
         if self.cache is not None:
-            cached = self.cache.get(query, k, version)
-            if cached is not None:
-                metrics.RAG_QUERIES.labels(outcome="cached").inc()
-                return Retrieval.from_json(cached)
-        hits = self.search(query, k, version=version)
-        confidence = self.answerability.confidence(hits)
-        retrieval = Retrieval(hits=hits, confidence=round(confidence, 4),
-                              answerable=self.answerability.is_answerable(confidence))
-        if self.cache is not None:
-            self.cache.set(query, k, version, retrieval.to_json())
-        return retrieval
+            for i, (query, k) in enumerate(requests):
+                cached = self.cache.get(query, k, version)
+                if cached is not None:
+                    metrics.RAG_QUERIES.labels(outcome="cached").inc()
+                    results[i] = Retrieval.from_json(cached)
+        todo = [i for i, r in enumerate(results) if r is None]
+        for i, hits in zip(todo, self.search_many([requests[i] for i in todo], version=version), strict=True):
+            confidence = self.answerability.confidence(hits)
+            retrieval = Retrieval(hits=hits, confidence=round(confidence, 4),
+                                  answerable=self.answerability.is_answerable(confidence))
+            if self.cache is not None:
+                self.cache.set(*requests[i], version, retrieval.to_json())
+            results[i] = retrieval
+        return [r for r in results if r is not None]
 
     def recalibrate(self) -> None:
         """Blocking. Bring the decline boundary up to date with the stored documents (no-op when it is)."""
@@ -115,29 +138,68 @@ class KnowledgeBase:
             self.calibrator.ensure(self, self.store.version())
 
     def search(self, query: str, k: int = 3, *, version: str | None = None) -> list[SearchHit]:
+        return self.search_many([(query, k)], version=version)[0]
+
+    def search_many(self, requests: Sequence[tuple[str, int]], *, version: str | None = None) -> list[list[SearchHit]]:
+        if not requests:
+            return []
         start = time.perf_counter()
-        q = np.asarray(self.embedder.encode_one(query), dtype=np.float32)
-        candidates = self._candidates(q, query, version or self.store.version())
-        by_doc: dict[str, list[tuple[StoredChunk, dict[str, float]]]] = {}
-        for chunk, signals in candidates:
-            by_doc.setdefault(str(chunk.metadata.get("doc_id", chunk.id)), []).append((chunk, signals))
-        ranked = sorted((_passage(items) for items in by_doc.values()), key=lambda h: -h.score)
-        hits = subject.rerank(query, ranked[:k + SUBJECT_POOL])[:k]
-        metrics.RAG_QUERY_DURATION.observe(time.perf_counter() - start)
-        metrics.RAG_QUERIES.labels(outcome="hit" if hits else "empty").inc()
-        return hits
+        queries = [query for query, _ in requests]
+        matrix = self.embedder.encode_array(queries, threads=self.encode_threads)
+        results = []
+        for (query, k), candidates in zip(requests, self._candidates_many(matrix, queries,
+                                                                      version or self.store.version()), strict=True):
+            by_doc: dict[str, list[tuple[StoredChunk, dict[str, float]]]] = {}
+            for chunk, signals in candidates:
+                by_doc.setdefault(str(chunk.metadata.get("doc_id", chunk.id)), []).append((chunk, signals))
+            ranked = sorted((_passage(items) for items in by_doc.values()), key=lambda h: -h.score)
+            hits = subject.rerank(query, ranked[:k + SUBJECT_POOL])[:k]
+            metrics.RAG_QUERIES.labels(outcome="hit" if hits else "empty").inc()
+            results.append(hits)
+        elapsed = time.perf_counter() - start  # each query of a batch waited for all of it
+        for _ in requests:
+            metrics.RAG_QUERY_DURATION.observe(elapsed)
+        return results
+
+    # --- candidates ----------------------------------------------------------------------------
+    def _candidates_many(self, matrix: np.ndarray, queries: list[str],
+                         version: str) -> list[list[tuple[StoredChunk, dict[str, float]]]]:
+        """Every query's candidates from both vector kinds and BM25: one Chroma query per vector kind
+        for the whole batch (ids only); texts, metadata and vectors from the in-memory snapshot."""
+        snapshot = self._snapshot(version)
+        passages = self.store.nearest_ids(matrix, CANDIDATES)
+        headings = self.store.nearest_ids(matrix, CANDIDATES, headings=True)
+        pools = []
+        for query, passage_ids, heading_ids in zip(queries, passages, headings, strict=True):
+            lexical = snapshot.lexical.scores(query)
+            top_lexical = sorted(lexical, key=lambda i: -lexical[i])[:CANDIDATES]
+            chunks: dict[str, StoredChunk] = {}
+            for chunk_id in dict.fromkeys(passage_ids + heading_ids + top_lexical):
+                chunk = snapshot.chunk(chunk_id)
+                if chunk is not None:
+                    chunks[chunk_id] = chunk
+            heads: dict[str, np.ndarray | None] = {i: snapshot.heads.get(i) for i in chunks}
+            missing = [i for i in dict.fromkeys(passage_ids + heading_ids) if i not in chunks]
+            pools.append((chunks, heads, lexical, missing))
+        if any(p[3] for p in pools):
+            self._fetch_missing(pools)
+        return [self._score(q, chunks, heads, lexical)
+                for q, (chunks, heads, lexical, _) in zip(matrix, pools, strict=True)]
+
+    def _fetch_missing(self, pools: list[tuple[dict[str, StoredChunk], dict[str, np.ndarray | None],
+                                               dict[str, float], list[str]]]) -> None:
+        """Chunks newer than the snapshot (ingested since it was taken), in one round trip per kind."""
+        fetched = {c.id: c for c in self.store.get_chunks(list(dict.fromkeys(i for p in pools for i in p[3])))}
+        vectors = self.store.heading_embeddings(list(fetched))
+        for chunks, heads, _, missing in pools:
+            for chunk_id in missing:
+                if chunk_id in fetched:
+                    chunks[chunk_id] = fetched[chunk_id]
+                    heads[chunk_id] = vectors.get(chunk_id)
 
     # --- scoring -------------------------------------------------------------------------------
-    def _candidates(self, q: np.ndarray, query: str, version: str) -> list[tuple[StoredChunk, dict[str, float]]]:
-        chunks = {c.id: c for c in self.store.query(q.tolist(), CANDIDATES)}
-        heads = {c.id: c.embedding for c in self.store.query(q.tolist(), CANDIDATES, headings=True)}
-        lexical = self._lexical_index(version).scores(query)
-        top_lexical = sorted(lexical, key=lambda i: -lexical[i])[:CANDIDATES]
-        missing = [i for i in list(heads) + top_lexical if i not in chunks]
-        for chunk in self.store.get_chunks(list(dict.fromkeys(missing))):
-            chunks[chunk.id] = chunk
-        need_heads = [i for i in chunks if heads.get(i) is None]
-        heads.update(self.store.heading_embeddings(need_heads))
+    def _score(self, q: np.ndarray, chunks: dict[str, StoredChunk], heads: dict[str, np.ndarray | None],
+               lexical: dict[str, float]) -> list[tuple[StoredChunk, dict[str, float]]]:
         w = self.weights
 
         scored = []
@@ -153,15 +215,11 @@ class KnowledgeBase:
             scored.append((chunk, signals))
         return scored
 
-    def _lexical_index(self, version: str) -> LexicalIndex:
+    def _snapshot(self, version: str) -> Snapshot:
         with self._lock:
-            if self._lexical is None or self._lexical_version != version:
-                ids, texts, metas = self.store.all_chunks()
-                enriched = [f"{m.get('title', '')} {m.get('section', '')} {t}" for t, m in zip(texts, metas,
-                                                                                             strict=True)]
-                self._lexical = LexicalIndex(ids, enriched)
-                self._lexical_version = version
-            return self._lexical
+            if self._snap is None or self._snap.version != version:
+                self._snap = Snapshot.load(self.store, version)
+            return self._snap
 
 
 def _passage(items: list[tuple[StoredChunk, dict[str, float]]], margin: float = 0.05,

@@ -43,7 +43,8 @@ def build_knowledge_base(settings: Settings, embedder: Embedder, store: VectorSt
                          redis: Redis | None = None) -> KnowledgeBase:
     return KnowledgeBase(embedder, store, cache=build_cache(settings, redis),
                          answerability=AnswerabilityModel(threshold=settings.rag_min_confidence),
-                         calibrate=settings.rag_calibrate)
+                         max_batch=settings.rag_batch_max_size, max_wait=settings.rag_batch_max_wait_ms / 1000,
+                         encode_threads=settings.embedding_threads, calibrate=settings.rag_calibrate)
 
 
 @dataclass

@@ -26,6 +26,8 @@ SESSIONS_CREATED = Counter("chat_sessions_created_total", "Chat sessions created
 KB_DOCUMENTS_INGESTED = Counter("kb_ingest_documents_total", "Documents seen by ingestion", ["status"])
 KB_CHUNKS_INGESTED = Counter("kb_ingest_chunks_total", "Chunks written to the vector store")
 
+RATE_LIMIT_REJECTIONS = Counter("rate_limit_rejections_total", "Requests refused with 429 by the rate limiter",
+                                ["route", "kind"])
 HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
 HTTP_REQUEST_DURATION = Histogram(
     "http_request_duration_seconds", "HTTP request duration", ["method", "route"],
@@ -53,6 +55,12 @@ LLM_TOKENS = Counter("llm_tokens_total", "LLM tokens used, by provider and kind 
 # --- knowledge base -----------------------------------------------------------------------------
 RAG_CACHE_HITS = Counter("rag_cache_hits_total", "Knowledge-base query cache hits", ["backend"])
 RAG_CACHE_MISSES = Counter("rag_cache_misses_total", "Knowledge-base query cache misses", ["backend"])
+BATCH_SIZE = Histogram("batch_size", "Items per micro-batch (concurrent callers served by one call)", ["batcher"],
+                       buckets=(1, 2, 4, 8, 16, 32, 64))
+BATCH_QUEUE_SECONDS = Histogram(
+    "batch_queue_seconds", "Time an item waited for its micro-batch to start", ["batcher"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
+)
 
 # --- sessions and real time ---------------------------------------------------------------------
 SESSION_CACHE_HITS = Counter("session_cache_hits_total", "Session L1 cache hits")

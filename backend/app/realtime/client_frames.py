@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from app.security.input_guard import clean_text_escapes
+
 
 class _ClientFrame(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -53,6 +55,9 @@ class FrameError(Exception):
 
 
 def parse_client_frame(text: str) -> ClientFrame:
+    raw_bytes = text.encode()
+    if clean_text_escapes(raw_bytes) is not raw_bytes:  # NUL or unpaired surrogate: unstorable, as in REST
+        raise FrameError("invalid_characters", "Text may not contain NUL characters or unpaired surrogates")
     try:
         raw = json.loads(text)
     except ValueError as exc:

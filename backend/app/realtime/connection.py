@@ -1,7 +1,9 @@
 """One socket's outgoing side (a bounded send queue drained by one task) and the hub of all sockets.
 
 A producer never waits for a socket: frames are queued without blocking, and a socket whose queue is
-full is closed (4413) rather than buffered without limit. One hub task sends heartbeats and closes idle
+full is closed (4413) rather than buffered without limit. A text delta queued behind another delta of
+the same reply is merged into it, so a slow phone mid-answer holds one growing frame instead of
+hundreds of small ones; only a reader that truly stops fills the queue. One hub task sends heartbeats and closes idle
 sockets, instead of a timer per connection.
 """
 
@@ -12,7 +14,7 @@ import json
 import logging
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from typing import Any
 
 from starlette.websockets import WebSocket
@@ -49,14 +51,16 @@ class TokenBucket:
 
 
 class Connection:
-    __slots__ = ("id", "ws", "session_id", "queue", "last_seen", "last_heartbeat", "skip_ids", "live",
-                 "held", "closed", "close_code", "pending_turns", "bucket", "rejected")
+    __slots__ = ("id", "ws", "session_id", "queue", "max_queued", "ready", "last_seen", "last_heartbeat",
+                 "skip_ids", "live", "held", "closed", "close_code", "pending_turns", "bucket", "rejected")
 
     def __init__(self, ws: WebSocket, session_id: uuid.UUID, settings: Settings) -> None:
         self.id = uuid.uuid4().hex[:16]
         self.ws = ws
         self.session_id = session_id
-        self.queue: asyncio.Queue[Frame] = asyncio.Queue(settings.ws_send_queue_size)
+        self.queue: deque[Frame] = deque()
+        self.max_queued = settings.ws_send_queue_size
+        self.ready = asyncio.Event()  # set while the queue has frames for the sender
         self.last_seen = self.last_heartbeat = time.monotonic()
         # Messages already sent in `replay`: their live frames are not sent again.
         self.skip_ids: set[str] = set()
@@ -76,7 +80,7 @@ class Connection:
         if frame.get("type") in TURN_FRAMES and frame.get("message_id") in self.skip_ids:
             return
         if not self.live:
-            if len(self.held) >= self.queue.maxsize:
+            if len(self.held) >= self.max_queued:
                 self.close(CLOSE_SLOW_READER)
             else:
                 self.held.append(frame)
@@ -87,11 +91,19 @@ class Connection:
         """Queue a frame for this socket without waiting; a full queue closes the socket (slow reader)."""
         if self.close_code is not None:
             return
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            log.warning("realtime.slow_reader.disconnected", extra={"queue_size": self.queue.maxsize})
+        # Only under backpressure (half the queue waiting): a reader that keeps up gets every delta.
+        if frame.get("type") == "text" and len(self.queue) >= max(1, self.max_queued // 2):
+            last = self.queue[-1]
+            if last.get("type") == "text" and last.get("message_id") == frame.get("message_id"):
+                # A copy: the same frame dict is delivered to every socket of the session.
+                self.queue[-1] = {**last, "delta": last["delta"] + frame["delta"]}
+                return
+        if len(self.queue) >= self.max_queued:
+            log.warning("realtime.slow_reader.disconnected", extra={"queue_size": self.max_queued})
             self.close(CLOSE_SLOW_READER)
+            return
+        self.queue.append(frame)
+        self.ready.set()
 
     def go_live(self) -> None:
         self.live = True
@@ -108,7 +120,10 @@ class Connection:
 
     async def run_sender(self) -> None:
         while True:
-            frame = await self.queue.get()
+            while not self.queue:
+                self.ready.clear()
+                await self.ready.wait()
+            frame = self.queue.popleft()
             await self.ws.send_text(json.dumps(frame, separators=(",", ":"), default=str))
             metrics.WEBSOCKET_MESSAGES.labels(direction="out", type=frame["type"]).inc()
 

@@ -20,12 +20,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from redis.asyncio import Redis
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, exists, func, select, update
 
 from app.config import Settings
 from app.db.engine import Database
 from app.db.enums import SessionStatus
-from app.db.models import ChatSession, utcnow
+from app.db.models import Attachment, ChatSession, Message, utcnow
 from app.errors import Conflict
 from app.observability import metrics
 from app.session.distributed_lock import LocalLocks, RedisLocks
@@ -57,6 +57,8 @@ class SessionManager:
         self.settings = settings
         self.redis = redis
         self.ttl_seconds = settings.session_ttl_seconds
+        # Until its first message a session lives only this long (record_turn extends it to the full TTL).
+        self.unused_ttl_seconds = settings.session_unused_ttl_seconds
 
     @property
     def distributed(self) -> bool:
@@ -64,7 +66,7 @@ class SessionManager:
 
     async def on_created(self, session: ChatSession) -> SessionState:
         return await self.store.create(str(session.id), metadata=self._shared_metadata(session),
-                                       ttl_seconds=self.ttl_seconds, replace=True)
+                                       ttl_seconds=min(self.unused_ttl_seconds, self.ttl_seconds), replace=True)
 
     async def on_closed(self, session_id: uuid.UUID, closed_at: datetime | None = None) -> None:
         """Mark the state closed so every instance sees it at once (CAS, retried if a write raced us)."""
@@ -93,7 +95,7 @@ class SessionManager:
             state = await self.store.get(str(session_id))
             if state is None:
                 row = await self._row(session_id)
-                if row is None or row.status != SessionStatus.ACTIVE or _idle_seconds(row) >= self.ttl_seconds:
+                if row is None or row.status != SessionStatus.ACTIVE or await self._expired(row):
                     return row  # closed (or about to be, by the sweep or the next turn): SQL has it all
                 state = await self._restore(row)
                 if state is None:
@@ -133,13 +135,40 @@ class SessionManager:
             row = await self._row(session_id)
             if row is None or row.status != SessionStatus.ACTIVE:
                 raise Conflict("Session is closed", code="session_closed")
-            if _idle_seconds(row) >= self.ttl_seconds:
+            if await self._expired(row):
                 await self.close_expired([session_id])
                 raise Conflict("Session expired after inactivity", code="session_expired")
             state = await self._restore(row)
         if state is None or state.status != SessionStatus.ACTIVE:
             raise Conflict("Session is closed", code="session_closed")
         return state
+
+    async def _expired(self, row: ChatSession) -> bool:
+        idle = _idle_seconds(row)
+        if idle >= self.ttl_seconds:
+            return True
+        if idle < self.unused_ttl_seconds:
+            return False
+        async with self.db.sessionmaker() as db:
+            return await db.scalar(select(Message.id).where(Message.session_id == row.id).limit(1)) is None
+
+    async def purge_unused(self) -> int:
+        """Delete sessions that never got a message nor a file and are past the unused TTL: a client
+        opening sessions it never uses cannot grow SQL beyond what the creation rate limit lets through
+        in one unused TTL."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=self.unused_ttl_seconds)
+        async with self.db.transaction() as db:
+            ids = list(await db.scalars(select(ChatSession.id).where(
+                ChatSession.last_activity_at < cutoff,
+                ~exists().where(Message.session_id == ChatSession.id),
+                ~exists().where(Attachment.session_id == ChatSession.id)).limit(1000)))
+            if ids:
+                await db.execute(delete(ChatSession).where(ChatSession.id.in_(ids)))
+        for sid in ids:  # usually expired there already; a live copy must not keep authorising it
+            await self.store.delete(str(sid))
+        if ids:
+            log.info("session.unused.deleted", extra={"count": len(ids)})
+        return len(ids)
 
     async def _row(self, session_id: uuid.UUID) -> ChatSession | None:
         async with self.db.sessionmaker() as db:
@@ -200,11 +229,12 @@ class SessionManager:
         # SQL's activity time can lag the store's (the store is touched on each turn): trust a live state.
         stale = [sid for sid in idle_in_sql if await self.store.get(str(sid)) is None]
         closed = await self.close_expired(sorted(set(from_store) | set(stale)))
+        deleted = await self.purge_unused()
         async with self.db.sessionmaker() as db:
             active = int(await db.scalar(select(func.count()).where(ChatSession.status == SessionStatus.ACTIVE)) or 0)
         metrics.ACTIVE_SESSIONS.set(active)
         report = {"expired_in_store": len(from_store), "idle_in_sql": len(stale), "closed": closed,
-                  "active": active}
+                  "deleted_unused": deleted, "active": active}
         log.info("session.cleanup.completed",
                  extra={**report, "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
         return report

@@ -15,16 +15,18 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import anyio
-from markitdown import MarkItDown, StreamInfo
 
+from app.config import Settings
 from app.db.engine import Database
 from app.db.repository import MessageRepository
+from app.files.safe_parse import SafeParser
 from app.tools.base_tool import AttachmentRef, BaseTool, ToolContext, ToolResult
 from app.tools.extractive import select
 
 log = logging.getLogger("app.tools")
 
 _OOXML = {".docx", ".xlsx", ".pptx"}
+_PLAIN = {".txt", ".md"}
 _IMAGES = {".png", ".jpg", ".jpeg", ".gif", ".webp"}
 PROBLEMS = {
     "empty": "**{name}** is empty, so there was nothing to read.",
@@ -32,6 +34,7 @@ PROBLEMS = {
     "corrupt": "**{name}** looks damaged or isn't a valid {kind} file, so I couldn't read it.",
     "image": "**{name}** is an image; I can't read text from images yet. If it shows text, please type it in.",
     "missing": "**{name}** is no longer available on the server.",
+    "unsafe": "**{name}** could not be read: it is too large or too complex when unpacked.",
 }
 
 
@@ -39,7 +42,7 @@ PROBLEMS = {
 class FileText:
     id: uuid.UUID
     filename: str
-    status: str  # processed | empty | encrypted | corrupt | image | missing
+    status: str  # processed | empty | encrypted | corrupt | image | missing | unsafe
     text: str = ""
     excerpts: list[str] | None = None
 
@@ -65,15 +68,23 @@ class AttachmentTool(BaseTool):
         "additionalProperties": False,
     }
 
-    def __init__(self, db: Database | None = None, max_chars: int = 20000, excerpt_chars: int = 1200) -> None:
+    def __init__(self, db: Database | None = None, max_chars: int = 20000, excerpt_chars: int = 1200,
+                 parser: SafeParser | None = None) -> None:
         self.db = db
         self.max_chars = max_chars
         self.excerpt_chars = excerpt_chars
-        self._markitdown = MarkItDown(enable_plugins=False)
+        # Files are parsed in a resource-limited worker process, never in the server (zip bombs).
+        self.parser = parser or SafeParser.from_settings(Settings())
 
     @classmethod
     def build(cls, deps: Any, options: dict[str, Any]) -> BaseTool:
-        return cls(deps.db, **options)
+        return cls(deps.db, parser=SafeParser.from_settings(deps.settings), **options)
+
+    async def start(self) -> None:
+        await self.parser.start()
+
+    async def close(self) -> None:
+        await self.parser.close()
 
     async def run(self, context: ToolContext, **kwargs: Any) -> ToolResult:
         wanted = str(kwargs.get("attachment_id") or "")
@@ -94,7 +105,11 @@ class AttachmentTool(BaseTool):
         if ref.extracted_text is not None:
             return FileText(ref.id, ref.filename, "processed" if ref.extracted_text else "empty",
                             ref.extracted_text)
-        status, text, reason = await anyio.to_thread.run_sync(self._extract, Path(ref.storage_path))
+        path = Path(ref.storage_path)
+        status, text, reason = await anyio.to_thread.run_sync(self._precheck, path)
+        if status == "parse":
+            parsed = await self.parser.parse(path, path.suffix.lower(), self.max_chars)
+            status, text, reason = parsed.status, parsed.text, parsed.reason
         if status != "processed":
             log.warning("attachment.unreadable", extra={"attachment_id": str(ref.id), "status": status,
                                                         "reason": reason, "suffix": Path(ref.filename).suffix})
@@ -102,8 +117,8 @@ class AttachmentTool(BaseTool):
             await MessageRepository(self.db).set_extracted(ref.id, status, text if status == "processed" else None)
         return FileText(ref.id, ref.filename, status, text)
 
-    def _extract(self, path: Path) -> tuple[str, str, str]:
-        """(status, text, reason). Blocking: markitdown parses in this thread."""
+    def _precheck(self, path: Path) -> tuple[str, str, str]:
+        """(status, text, reason); status `parse` when the file should go to the parser. Blocking."""
         suffix = path.suffix.lower()
         if not path.is_file():
             return "missing", "", "file not found"
@@ -120,19 +135,10 @@ class AttachmentTool(BaseTool):
             return "corrupt", "", "not a zip container"
         if suffix == ".pdf" and (not data_head.startswith(b"%PDF-") or not _has_pdf_trailer(path)):
             return "corrupt", "", "no PDF header or trailer"
-        try:
-            with path.open("rb") as stream:
-                result = self._markitdown.convert_stream(stream, stream_info=StreamInfo(extension=suffix,
-                                                                                        filename=path.name))
-        except Exception as exc:
-            message = f"{type(exc).__name__}: {exc}"
-            if "password" in message.lower() or "encrypt" in message.lower():
-                return "encrypted", "", message[:300]
-            return "corrupt", "", message[:300]
-        text = (result.text_content or "").strip()
-        if not text:
-            return "empty", "", "no text extracted"
-        return "processed", text[: self.max_chars], ""
+        if suffix in _PLAIN:  # nothing to unpack or parse: read here (the upload is size-capped)
+            text = path.read_bytes()[: self.max_chars * 4].decode("utf-8", errors="replace").strip()
+            return ("processed", text[: self.max_chars], "") if text else ("empty", "", "no text")
+        return "parse", "", ""
 
 
 def _has_pdf_trailer(path: Path) -> bool:

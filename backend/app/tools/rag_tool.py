@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import anyio
-
 from app.knowledge.search import KnowledgeBase
 from app.tools.base_tool import BaseTool, ToolContext, ToolResult
 
@@ -40,7 +38,7 @@ class RagSearchTool(BaseTool):
         if not query:
             return ToolResult(success=False, error="query must not be empty")
         k = int(kwargs.get("k") or self.top_k)
-        retrieval = await anyio.to_thread.run_sync(self.knowledge.retrieve, query, k)
+        retrieval = await self.knowledge.aretrieve(query, k)  # batched with concurrent turns' searches
         return ToolResult(success=True, data=retrieval,
                           metadata={"count": len(retrieval.hits), "confidence": retrieval.confidence,
                                     "answerable": retrieval.answerable})

@@ -70,6 +70,19 @@ class ToolRegistry:
         log.info("tools.registry.built", extra={"tools": [t.name for t in tools]})
         return cls(tools, policies)
 
+    async def start(self) -> None:
+        """Warm what tools keep running (the file parser's worker process)."""
+        for wrapper in self._wrappers.values():
+            start = getattr(wrapper.tool, "start", None)
+            if start is not None:
+                await start()
+
+    async def close(self) -> None:
+        for wrapper in self._wrappers.values():
+            close = getattr(wrapper.tool, "close", None)
+            if close is not None:
+                await close()
+
     @property
     def names(self) -> list[str]:
         return list(self._wrappers)

@@ -65,6 +65,7 @@ class Backend:
         multiproc = root / "prometheus-multiproc"
         multiproc.mkdir()
         self.env = {**os.environ, "ENVIRONMENT": "test", "HOST": "127.0.0.1", "PORT": str(self.port),
+                    "RATE_LIMITS_ENABLED": "false", "LLM_STARTUP_CHECK": "false",
                     "DATA_DIR": str(root / "data"), "KNOWLEDGE_BASE_DIR": str(kb), "KB_AUTO_INGEST": "true",
                     "DATABASE_URL": "", "LOG_LEVEL": "INFO", "HEALTH_PROBE_INTERVAL_SECONDS": "1",
                     "PROMETHEUS_MULTIPROC_DIR": str(multiproc), "HF_HUB_OFFLINE": "1",

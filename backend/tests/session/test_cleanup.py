@@ -47,7 +47,7 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 async def instance(db: Database, prefix: str) -> SessionManager:
     settings = Settings(_env_file=None, environment="test", session_store="redis",  # type: ignore[call-arg]
                         redis_url=TEST_REDIS_URL, redis_key_prefix=prefix, session_ttl_seconds=TTL,
-                        session_encryption_keys=KEY)
+                        session_unused_ttl_seconds=TTL * 10, session_encryption_keys=KEY)
     return await build_session_manager(settings, db, build_redis(settings))
 
 

@@ -166,6 +166,9 @@ async def test_a_lost_state_is_restored_with_the_full_ttl_after_a_turn(two: tupl
                                                                         redis_client: Redis, prefix: str) -> None:
     a, b = two
     sid, headers = await create(a)
+    # A conversation (a session that never got a message expires after SESSION_UNUSED_TTL_SECONDS instead).
+    assert (await a.client.post(f"/chat/sessions/{sid}/messages", data={"message": "hello"},
+                                headers=headers)).status_code == 200
     # Redis lost the state (b removes it, so a's copy goes too), and the session was idle for a while.
     await b.store.delete(sid)
     await a.invalidated(sid)

@@ -78,6 +78,7 @@ async def cluster(tmp_path: Path, **extra_env: str) -> AsyncIterator[tuple[Insta
         await anyio.to_thread.run_sync(migrate.upgrade, Settings(  # type: ignore[call-arg]
             _env_file=None, database_url=database_url).resolved_database_url)
         common = {**os.environ, "ENVIRONMENT": "test", "HOST": "127.0.0.1", "DATABASE_URL": database_url,
+                  "RATE_LIMITS_ENABLED": "false",
                   "DB_AUTO_MIGRATE": "false", "SESSION_STORE": "redis", "REDIS_URL": TEST_REDIS_URL,
                   "REDIS_KEY_PREFIX": prefix, "SESSION_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
                   "SESSION_LOCK_TTL_SECONDS": "3", "KNOWLEDGE_BASE_DIR": str(kb), "KB_AUTO_INGEST": "true",

@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import openai
 from aiobreaker import CircuitBreakerError
@@ -50,6 +52,44 @@ class OpenAIProvider:
             api_key=settings.openai_api_key or "not-needed", base_url=settings.openai_base_url or None,
             timeout=settings.openai_timeout_seconds, max_retries=0)
         self.breaker = new_breaker("llm:openai", settings.llm_breaker_fail_max, settings.llm_breaker_reset_seconds)
+        self.endpoint = safe_endpoint(str(self.client.base_url))
+        self.last_error: str | None = None
+        self.last_error_at: str | None = None
+        self.last_ok_at: str | None = None
+
+    def status(self) -> dict[str, Any]:
+        """What /health/detailed shows: where the model is, its breaker, and the last error it gave."""
+        breaker = str(self.breaker.current_state).split(".")[-1].lower()
+        degraded = breaker_is_open(self.breaker) or (self.last_error is not None and (
+            self.last_ok_at is None or (self.last_error_at or "") > self.last_ok_at))
+        return {"status": "degraded" if degraded else "ok", "provider": self.name, "endpoint": self.endpoint,
+                "model": self.model, "breaker": breaker, "last_error": self.last_error,
+                "last_error_at": self.last_error_at, "last_ok_at": self.last_ok_at}
+
+    async def check(self) -> bool:
+        """Startup check: one tiny streamed request that offers a tool. Logs one clear line either way."""
+        where = {"endpoint": self.endpoint, "model": self.model}
+        ping_tool: dict[str, Any] = {"type": "function", "function": {"name": "ping", "description": "Health check",
+                                                       "parameters": {"type": "object", "properties": {}}}}
+        try:
+            kwargs: dict[str, Any] = {"model": self.model, "messages": [{"role": "user", "content": "ping"}],
+                                      "tools": [ping_tool], "max_tokens": 1, "stream": True}
+            stream: Any = await self.client.chat.completions.create(**kwargs)
+            async for _ in stream:
+                break
+        except openai.APIConnectionError as exc:
+            log.error("llm.startup.unreachable", extra={**where, "error": _describe(exc)})
+            return False
+        except openai.APIStatusError as exc:
+            event = "llm.startup.no_tool_calling" if exc.status_code in (400, 422) and "tool" in \
+                _describe(exc).lower() else "llm.startup.rejected"
+            log.error(event, extra={**where, "error": _describe(exc)})
+            return False
+        except Exception as exc:
+            log.error("llm.startup.failed", extra={**where, "error": _describe(exc)})
+            return False
+        log.info("llm.startup.ok", extra=where)
+        return True
 
     async def close(self) -> None:
         await self.client.close()
@@ -126,6 +166,7 @@ class OpenAIProvider:
             await self._record_failure(exc)
             self._failed("error", exc, start)
             raise LLMUnavailable(_describe(exc)) from exc
+        self.last_ok_at = _now()
         metrics.LLM_REQUESTS.labels(provider="openai", status="ok").inc()
         metrics.LLM_REQUEST_DURATION.labels(provider="openai").observe(time.perf_counter() - start)
 
@@ -149,10 +190,31 @@ class OpenAIProvider:
     def _failed(self, status: str, exc: BaseException, start: float) -> None:
         metrics.LLM_REQUESTS.labels(provider="openai", status=status).inc()
         metrics.LLM_REQUEST_DURATION.labels(provider="openai").observe(time.perf_counter() - start)
-        log.warning("llm.request.failed", extra={"status": status, "error": _describe(exc)})
+        self.last_error, self.last_error_at = _describe(exc), _now()
+        log.warning("llm.request.failed", extra={"status": status, "error": self.last_error,
+                                                 "endpoint": self.endpoint, "model": self.model})
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def safe_endpoint(url: str) -> str:
+    """The endpoint for logs and health: scheme, host, port and path; never credentials or a query."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}".rstrip("/")
 
 
 def _describe(exc: BaseException) -> str:
+    """The error with the provider's own message (an SDK message never includes the API key)."""
     if isinstance(exc, openai.APIStatusError):
-        return f"HTTP {exc.status_code}"
-    return type(exc).__name__
+        body = exc.body if isinstance(exc.body, dict) else {}
+        inner = body.get("error", body) if isinstance(body, dict) else {}
+        message = inner.get("message") if isinstance(inner, dict) else None
+        return f"HTTP {exc.status_code}: {message or exc.message}"[:500]
+    if isinstance(exc, openai.APIConnectionError) and exc.__cause__ is not None:
+        return f"{type(exc).__name__}: {type(exc.__cause__).__name__}: {exc.__cause__}"[:500]
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}"[:500] if text else type(exc).__name__

@@ -1,0 +1,82 @@
+"""Concurrent searches go through the micro-batcher and get what each would have got alone."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from app.knowledge.embeddings import load_embedder
+from app.knowledge.ingestion import Ingestor
+from app.knowledge.search import KnowledgeBase
+from app.knowledge.vector_store import VectorStore
+from app.observability import metrics
+from tests.knowledge.fixtures import write_md
+from tests.knowledge.test_retrieval import EXPECTED, OFF_TOPIC
+
+QUESTIONS = [q for q, _ in EXPECTED] + OFF_TOPIC
+
+
+def batch_sizes() -> tuple[float, float]:
+    """(batches run, items in them) of the retrieval batcher, from its Prometheus histogram."""
+    count = total = 0.0
+    for metric in metrics.BATCH_SIZE.collect():
+        for sample in metric.samples:
+            if sample.labels.get("batcher") == "retrieval":
+                if sample.name.endswith("_count"):
+                    count = sample.value
+                elif sample.name.endswith("_sum"):
+                    total = sample.value
+    return count, total
+
+
+async def test_concurrent_searches_share_batches_and_match_searching_one_by_one(
+        knowledge_base: KnowledgeBase) -> None:
+    alone = [knowledge_base.retrieve(q, k=3) for q in QUESTIONS]
+    batches_before, items_before = batch_sizes()
+    together = await asyncio.gather(*(knowledge_base.aretrieve(q, k=3) for q in QUESTIONS))
+    batches, items = batch_sizes()
+
+    assert items - items_before == len(QUESTIONS)
+    assert batches - batches_before < len(QUESTIONS)  # some of them ran in one call
+    for question, one, many in zip(QUESTIONS, alone, together, strict=True):
+        assert [h.id for h in many.hits] == [h.id for h in one.hits], question
+        assert [h.score for h in many.hits] == pytest.approx([h.score for h in one.hits], abs=1e-5)
+        assert many.answerable == one.answerable
+        assert many.confidence == pytest.approx(one.confidence, abs=1e-3)
+
+
+async def test_each_caller_keeps_its_own_k(knowledge_base: KnowledgeBase) -> None:
+    ks = [1, 5, 2, 4]
+    results = await asyncio.gather(*(knowledge_base.aretrieve("how do I return an item", k=k) for k in ks))
+    assert [len(r.hits) for r in results] == ks
+    assert len({r.hits[0].id for r in results}) == 1
+
+
+def test_a_batch_of_several_questions_is_one_search_per_question(knowledge_base: KnowledgeBase) -> None:
+    many = knowledge_base.search_many([(q, 3) for q in QUESTIONS[:6]])
+    assert [[h.id for h in hits] for hits in many] == [[h.id for h in knowledge_base.search(q, 3)]
+                                                         for q in QUESTIONS[:6]]
+    assert knowledge_base.search_many([]) == []
+
+
+def test_a_chunk_ingested_by_another_instance_is_found_before_the_version_is_re_read(tmp_path: Path) -> None:
+    """Instance A still holds the old version (and its snapshot) when B ingests: Chroma's nearest ids
+    include the new chunk, which A then fetches from the store instead of dropping it."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    write_md(docs / "tents.md", "Tent repair", "We patch torn tents in three days for 20 dollars.")
+    reader = VectorStore("two_instances", path=tmp_path / "chroma", version_ttl=3600)
+    Ingestor(load_embedder(""), reader).ingest_directory(docs)
+    kb = KnowledgeBase(load_embedder(""), reader)
+    assert kb.search("how long does tent repair take", k=1)[0].metadata["source"] == "tents.md"
+
+    write_md(docs / "ski-wax.md", "Ski wax", "We now wax skis in 2 hours for 35 dollars.")
+    writer = VectorStore("two_instances", path=tmp_path / "chroma")
+    Ingestor(load_embedder(""), writer).ingest_directory(docs)
+    assert reader.version() != writer.version()  # A has not seen the change
+
+    top = kb.search("how much does ski waxing cost", k=1)[0]
+    assert top.metadata["source"] == "ski-wax.md" and "35 dollars" in top.content
+    assert top.signals["heading"] > 0.5  # its heading vector was fetched too, not defaulted
