@@ -5,8 +5,9 @@
 
 DATASET_DIR holds corpus.jsonl, queries.jsonl and qrels/test.tsv. Every corpus entry is written as a
 Markdown document (`# title` + text), ingested with the real Ingestor into a temporary Chroma store,
-and every query goes through KnowledgeBase.retrieve_many (the agent's path, cache off), one query at a
-time or `--batch` at once as the server's micro-batches do. With F > 0 that
+and every query goes through KnowledgeBase.retrieve_many (the agent's path, cache off, with the per-KB
+calibration the app runs after ingestion unless --no-calibration), one query at a time or `--batch` at
+once as the server's micro-batches do. With F > 0 that
 fraction of documents (seeded) is left out first; queries whose relevant documents are all gone are
 unanswerable, and the answerability columns report how the agent's own verdict handles them.
 The last line printed is one JSON object with every number.
@@ -68,6 +69,8 @@ def main() -> None:
     parser.add_argument("--unanswerable-fraction", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--no-calibration", action="store_true",
+                        help="judge answerability with the fixed default boundary instead of the per-KB one")
     parser.add_argument("--batch", type=int, default=1,
                         help="queries per KnowledgeBase.retrieve_many call (the server's micro-batches); "
                              "1 = one at a time")
@@ -93,7 +96,10 @@ def main() -> None:
         started = time.perf_counter()
         report = Ingestor(embedder, store).ingest_directory(docs)
         ingest_s = time.perf_counter() - started
-        kb = KnowledgeBase(embedder, store)
+        kb = KnowledgeBase(embedder, store, calibrate=not args.no_calibration)
+        started = time.perf_counter()
+        kb.recalibrate()  # what ingestion does in the app: measure this knowledge base's decline boundary
+        calibrate_s = time.perf_counter() - started
 
         r1 = r5 = rr = ndcg = 0.0
         answerable_conf, unanswerable_conf = [], []
@@ -124,7 +130,8 @@ def main() -> None:
         "dataset": args.dataset.name, "documents": report.documents, "chunks": report.chunks,
         "queries": len(queries), "answerable_queries": n, "recall@1": round(r1 / n, 4),
         "recall@5": round(r5 / n, 4), "mrr@10": round(rr / n, 4), "ndcg@10": round(ndcg / n, 4),
-        "ingest_seconds": round(ingest_s, 2), "query_ms_mean": round(1000 * query_s / max(1, len(queries)), 2),
+        "ingest_seconds": round(ingest_s, 2), "calibration_seconds": round(calibrate_s, 2),
+        "decline_center": kb.answerability.center, "query_ms_mean": round(1000 * query_s / max(1, len(queries)), 2),
     }
     if args.unanswerable_fraction > 0:
         result.update({

@@ -22,6 +22,7 @@ from tqdm import tqdm  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.knowledge.embeddings import load_embedder  # noqa: E402
 from app.knowledge.ingestion import Ingestor, iter_documents  # noqa: E402
+from app.knowledge.search import KnowledgeBase  # noqa: E402
 from app.knowledge.vector_store import VectorStore  # noqa: E402
 
 
@@ -42,6 +43,8 @@ def main() -> int:
     with tqdm(total=len(files), unit="doc", desc="ingesting") as bar:
         report = Ingestor(embedder, store).ingest_directory(args.documents_dir, prune=args.prune,
                                                             progress=lambda _p: bar.update(1))
+    # Measure the decline boundary for the new version now (stored with the collection).
+    KnowledgeBase(embedder, store, calibrate=settings.rag_calibrate).recalibrate()
     elapsed = time.perf_counter() - started
     print(f"documents ingested: {report.documents}  chunks: {report.chunks}  skipped (unchanged/empty): "
           f"{report.skipped}  pruned: {report.pruned}  failed: {len(report.failed)}  ({elapsed:.1f}s)")

@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     rag_top_k: int = Field(default=3, ge=1, le=20)
     # Below this retrieval confidence the agent declines and offers a human instead of guessing.
     rag_min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    # Measure where "close but not the answer" lies in this knowledge base (app.knowledge.calibration).
+    rag_calibrate: bool = True
     # auto: Redis when REDIS_URL is set, else in-process LRU. off: no cache.
     rag_cache: Literal["auto", "memory", "redis", "off"] = "auto"
     rag_cache_ttl_seconds: int = Field(default=3600, ge=1)

@@ -88,6 +88,7 @@ async def build_services(settings: Settings) -> Services:
 
     redis = build_redis(settings)  # the one client: session store, locks, realtime bus, query cache
     knowledge = build_knowledge_base(settings, embedder, store, redis)
+    await anyio.to_thread.run_sync(knowledge.recalibrate)  # now, not on the first customer's question
     agent = CustomerSupportAgent(ToolRegistry.from_settings(settings, knowledge=knowledge, db=db),
                                  build_provider(settings), history_token_budget=settings.history_token_budget)
     sessions = await build_session_manager(settings, db, redis)

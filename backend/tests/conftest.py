@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from app.config import REPO_ROOT, Settings
 from app.knowledge.embeddings import load_embedder
 from app.knowledge.ingestion import Ingestor
+from app.knowledge.search import KnowledgeBase
 from app.knowledge.vector_store import VectorStore
 from app.main import create_app
 
@@ -45,8 +46,10 @@ def seeded_chroma(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample help center ingested once per test run; each app gets its own copy."""
     data = tmp_path_factory.mktemp("seed")
     store = VectorStore("knowledge_base", path=data / "chroma")
-    report = Ingestor(load_embedder(""), store).ingest_directory(SAMPLE_KB)
+    embedder = load_embedder("")
+    report = Ingestor(embedder, store).ingest_directory(SAMPLE_KB)
     assert not report.failed, report.failed
+    KnowledgeBase(embedder, store, calibrate=True).recalibrate()  # stored with the collection, like an app does
     return data / "chroma"
 
 

@@ -162,7 +162,8 @@ class CustomerSupportAgent:
             message=turn.text.strip(), sources=[h.as_source() for h in turn.hits],
             requires_escalation=ticket is not None, escalation=ticket.as_dict() if ticket else None,
             tool_calls=turn.tool_calls, confidence=turn.confidence, degraded=degraded, notices=list(turn.notices),
-            answered=turn.answered, provider="local" if degraded else self.provider.name)
+            answered=turn.answered, provider="local" if degraded else self.provider.name,
+            grounded=bool(turn.hits) and turn.answered and ticket is None)
 
 
 def _missed_last_time(turn_input: TurnInput) -> bool:

@@ -47,6 +47,8 @@ class AgentReply:
     # Whether the reply answered the question (False for "I couldn't find that"); repeated misses escalate.
     answered: bool = True
     provider: str = "local"
+    # The reply rests on cited help-center passages (False for "I don't know", small talk, handoffs).
+    grounded: bool = False
 
 
 class _Event:

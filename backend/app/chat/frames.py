@@ -109,6 +109,8 @@ class CompleteFrame(_ServerFrame):
     escalation: EscalationInfo | None
     confidence: float | None
     degraded: bool
+    # The reply rests on the cited help-center passages (false for "I don't know", small talk, handoffs).
+    grounded: bool = False
     created_at: datetime
 
 
@@ -234,14 +236,16 @@ def complete(message: Message, reply_to: uuid.UUID, reply: AgentReply | None = N
     if reply is not None:
         escalation = escalation_info(reply.escalation)
         requires, confidence, degraded = reply.requires_escalation, reply.confidence, reply.degraded
+        grounded = reply.grounded
     else:
         escalation = meta.get("escalation")
         requires, confidence, degraded = (bool(meta.get("requires_escalation")), meta.get("confidence"),
                                           bool(meta.get("degraded")))
+        grounded = bool(meta.get("grounded"))
     return _dump(CompleteFrame(
         message_id=message.id, reply_to=reply_to, content=message.content, sources=message.sources or [],
         requires_escalation=requires, escalation=EscalationInfo(**escalation) if escalation else None,
-        confidence=confidence, degraded=degraded, created_at=timestamp(message.created_at)))
+        confidence=confidence, degraded=degraded, grounded=grounded, created_at=timestamp(message.created_at)))
 
 
 def frame_schemas() -> dict[str, Any]:

@@ -50,5 +50,6 @@ def message_response(user: Message, user_attachments: Sequence[Attachment], repl
         message=shown.content, sources=shown.sources, requires_escalation=bool(meta.get("requires_escalation")),
         message_id=reply.id, user_message_id=user.id, session_id=reply.session_id, created_at=shown.created_at,
         attachments=[attachment_info(a) for a in user_attachments], escalation=shown.escalation,
-        confidence=meta.get("confidence"), degraded=bool(meta.get("degraded")), handoff_state=handoff_state,
+        confidence=meta.get("confidence"), degraded=bool(meta.get("degraded")), grounded=bool(meta.get("grounded")),
+        handoff_state=handoff_state,
         queue_position=queue_position)

@@ -118,6 +118,8 @@ class MessageResponse(BaseModel):
     escalation: EscalationInfo | None = None
     confidence: float | None = None
     degraded: bool = False
+    grounded: bool = Field(default=False, description="True when the reply rests on the cited help-center "
+                           "passages; false for \"I don't know\", small talk and handoff notices")
     handled_by: Literal["bot", "human"] = Field(
         default="bot", description="`human` while the conversation is with a person: the message was "
                                    "stored and forwarded to them, and the assistant did not answer")

@@ -254,6 +254,6 @@ class ChatService:
             tool_calls=reply.tool_calls, escalation=escalation,
             metadata={"confidence": reply.confidence, "degraded": reply.degraded,
                       "requires_escalation": reply.requires_escalation, "answered": reply.answered,
-                      "provider": reply.provider, "notices": reply.notices,
+                      "grounded": reply.grounded, "provider": reply.provider, "notices": reply.notices,
                       "escalation": frames.escalation_info(reply.escalation)},
             frame=lambda m: frames.complete(m, reply_to, reply))

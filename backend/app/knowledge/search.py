@@ -18,15 +18,18 @@ from typing import Any
 
 import numpy as np
 
+from app.knowledge import subject
 from app.knowledge.answerability import AnswerabilityModel
 from app.knowledge.batching import MicroBatcher
 from app.knowledge.cache import QueryCache
+from app.knowledge.calibration import Calibrator
 from app.knowledge.embeddings import Embedder
 from app.knowledge.snapshot import Snapshot
 from app.knowledge.vector_store import StoredChunk, VectorStore
 from app.observability import metrics
 
 CANDIDATES = 40  # per retriever; enough for recall, small enough to rescore in a millisecond
+SUBJECT_POOL = 10  # documents beyond k that the subject check may lift into the top k
 
 
 @dataclass(frozen=True)
@@ -78,11 +81,15 @@ class Weights:
 class KnowledgeBase:
     def __init__(self, embedder: Embedder, store: VectorStore, *, cache: QueryCache | None = None,
                  answerability: AnswerabilityModel | None = None, weights: Weights | None = None,
-                 max_batch: int = 32, max_wait: float = 0.0, encode_threads: int = 0) -> None:
+                 max_batch: int = 32, max_wait: float = 0.0, encode_threads: int = 0,
+                 calibrate: bool = False) -> None:
         self.embedder = embedder
         self.store = store
         self.cache = cache
         self.answerability = answerability or AnswerabilityModel()
+        self.default_center = self.answerability.center
+        # Per-knowledge-base decline boundary (app.knowledge.calibration), re-measured on every change.
+        self.calibrator = Calibrator() if calibrate else None
         self.weights = weights or Weights()
         self._snap: Snapshot | None = None  # chunks, vectors and BM25 of one knowledge-base version
         self._lock = threading.Lock()
@@ -106,6 +113,8 @@ class KnowledgeBase:
     def retrieve_many(self, requests: Sequence[tuple[str, int]]) -> list[Retrieval]:
         """`retrieve` for several (query, k) at once: one encode, one query per vector kind."""
         version = self.store.version()
+        if self.calibrator is not None:
+            self.calibrator.ensure(self, version)
         results: list[Retrieval | None] = [None] * len(requests)
         if self.cache is not None:
             for i, (query, k) in enumerate(requests):
@@ -123,6 +132,11 @@ class KnowledgeBase:
             results[i] = retrieval
         return [r for r in results if r is not None]
 
+    def recalibrate(self) -> None:
+        """Blocking. Bring the decline boundary up to date with the stored documents (no-op when it is)."""
+        if self.calibrator is not None:
+            self.calibrator.ensure(self, self.store.version())
+
     def search(self, query: str, k: int = 3, *, version: str | None = None) -> list[SearchHit]:
         return self.search_many([(query, k)], version=version)[0]
 
@@ -133,12 +147,13 @@ class KnowledgeBase:
         queries = [query for query, _ in requests]
         matrix = self.embedder.encode_array(queries, threads=self.encode_threads)
         results = []
-        for (_, k), candidates in zip(requests, self._candidates_many(matrix, queries,
+        for (query, k), candidates in zip(requests, self._candidates_many(matrix, queries,
                                                                       version or self.store.version()), strict=True):
             by_doc: dict[str, list[tuple[StoredChunk, dict[str, float]]]] = {}
             for chunk, signals in candidates:
                 by_doc.setdefault(str(chunk.metadata.get("doc_id", chunk.id)), []).append((chunk, signals))
-            hits = sorted((_passage(items) for items in by_doc.values()), key=lambda h: -h.score)[:k]
+            ranked = sorted((_passage(items) for items in by_doc.values()), key=lambda h: -h.score)
+            hits = subject.rerank(query, ranked[:k + SUBJECT_POOL])[:k]
             metrics.RAG_QUERIES.labels(outcome="hit" if hits else "empty").inc()
             results.append(hits)
         elapsed = time.perf_counter() - start  # each query of a batch waited for all of it

@@ -44,7 +44,7 @@ def build_knowledge_base(settings: Settings, embedder: Embedder, store: VectorSt
     return KnowledgeBase(embedder, store, cache=build_cache(settings, redis),
                          answerability=AnswerabilityModel(threshold=settings.rag_min_confidence),
                          max_batch=settings.rag_batch_max_size, max_wait=settings.rag_batch_max_wait_ms / 1000,
-                         encode_threads=settings.embedding_threads)
+                         encode_threads=settings.embedding_threads, calibrate=settings.rag_calibrate)
 
 
 @dataclass
@@ -80,6 +80,7 @@ class KnowledgeAdmin:
             report = self.ingestor.ingest_file(path, Path(filename).name)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+        self.knowledge.recalibrate()  # the version moved on: measure now, not on a customer's question
         return document_id(Path(filename).name), report
 
     def list_documents(self) -> list[DocumentSummary]:
@@ -99,4 +100,5 @@ class KnowledgeAdmin:
         if self.knowledge.store.document_hash(doc_id) is None:
             return False
         self.ingestor.delete(doc_id)
+        self.knowledge.recalibrate()
         return True

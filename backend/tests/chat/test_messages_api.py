@@ -29,6 +29,7 @@ async def test_password_question_is_answered_from_the_article_with_a_source(new_
     # The reply quotes the article's own steps, not a paraphrase.
     assert "Forgot password?" in body["message"]
     assert top["content"].strip() in body["message"]
+    assert body["grounded"] is True
     uuid.UUID(body["message_id"])
 
 
@@ -46,6 +47,7 @@ async def test_question_outside_the_help_center_is_declined_with_an_offer_of_a_h
     assert body["sources"] == []
     assert "human" in body["message"].lower()
     assert body["requires_escalation"] is False
+    assert body["grounded"] is False
 
 
 async def test_explicit_request_for_a_human_escalates_and_is_recorded(app_client, new_session) -> None:
@@ -54,6 +56,7 @@ async def test_explicit_request_for_a_human_escalates_and_is_recorded(app_client
     body = (await session.send("I want to talk to a real person please")).json()
     assert body["requires_escalation"] is True
     assert body["escalation"]["ticket_id"] in body["message"]
+    assert body["grounded"] is False
     assert await _count(app, Escalation, session.id) == 1
     history = (await session.client.get(f"/chat/sessions/{session.id}/history", headers=session.headers)).json()
     assert history["messages"][1]["escalation"] == body["escalation"]  # a reload can show the notice again
@@ -66,6 +69,7 @@ async def test_greeting_gets_a_greeting(new_session) -> None:
     session = await new_session()
     body = (await session.send("Hello!")).json()
     assert body["sources"] == [] and "hello" in body["message"].lower()
+    assert body["grounded"] is False
 
 
 async def test_attachments_are_validated_and_stored(app_client, new_session) -> None:

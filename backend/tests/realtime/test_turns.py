@@ -29,6 +29,7 @@ async def test_a_turn_streams_ack_start_deltas_complete(server: LiveServer, sess
     # The sources frame arrives before the text that cites them, and the reply keeps them.
     assert kinds.index("sources") < kinds.index("text")
     assert complete["sources"] and complete["sources"][0]["metadata"]["source"]
+    assert complete["grounded"] is True
 
     history = await session.history()
     assert [(m["id"], m["role"]) for m in history] == [(ack["message_id"], "user"),
@@ -98,6 +99,7 @@ async def test_a_resent_client_id_is_stored_once(server: LiveServer, session: Se
     assert ack["type"] == "ack" and ack["duplicate"] is True and ack["message_id"] == first[0]["message_id"]
     assert complete["type"] == "complete" and complete["message_id"] == first[-1]["message_id"]
     assert complete["content"] == first[-1]["content"] and complete["sources"] == first[-1]["sources"]
+    assert complete["grounded"] is first[-1]["grounded"] is True  # the resend reads it from the stored row
     assert len(await session.history()) == 2
 
 

@@ -19,10 +19,23 @@ export function ChatWindow({ chat, title, onClose }: { chat: Chat; title: string
   const [fileErrors, setFileErrors] = useState<string[]>([]);
   const [dragging, setDragging] = useState(false);
   const end = useRef<HTMLDivElement>(null);
+  const log = useRef<HTMLDivElement>(null);
+  const pinned = useRef<string | null>(null);
   const limits = config ?? DEFAULT_LIMITS;
   const last = state.messages[state.messages.length - 1];
 
   useEffect(() => {
+    // A reply longer than the view is shown from its first line, once, so the reader starts reading at
+    // its beginning; shorter ones (and everything else) keep the newest line in view.
+    const key = last && last.role !== "user" ? last.clientId ?? last.id : null;
+    const answer = key ? log.current?.querySelector<HTMLElement>(`[data-message-key="${CSS.escape(key)}"]`) : null;
+    if (answer && log.current && answer.offsetHeight > log.current.clientHeight - 24) {
+      if (pinned.current !== key) {
+        pinned.current = key;
+        answer.scrollIntoView({ block: "start" });
+      }
+      return;
+    }
     end.current?.scrollIntoView({ block: "end" });
   }, [state.messages.length, last?.content, state.assistantBusy, state.escalation, state.agentTyping]);
 
@@ -70,7 +83,7 @@ export function ChatWindow({ chat, title, onClose }: { chat: Chat; title: string
         )}
       </header>
 
-      <div role="log" aria-live="polite" aria-relevant="additions text" aria-label="Conversation"
+      <div ref={log} role="log" aria-live="polite" aria-relevant="additions text" aria-label="Conversation"
         className="flex flex-1 flex-col gap-3 overflow-y-auto px-3 py-4" tabIndex={0}>
         {state.historyLoaded && state.messages.length === 0
           ? <WelcomeScreen title={title} onAsk={(q) => send(q)} disabled={Boolean(disabledReason)} />

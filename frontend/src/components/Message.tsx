@@ -32,6 +32,7 @@ export const Message = memo(function Message({ message }: { message: ChatMessage
   const html = useMemo(() => (mine ? "" : renderMarkdown(message.content)), [mine, message.content]);
   return (
     <article data-testid={`message-${message.role}`} data-status={message.status}
+      data-message-key={message.clientId ?? message.id}
       aria-label={mine ? "You said" : "Assistant said"}
       className={`flex ${mine ? "justify-end" : "justify-start"}`}>
       <div className={`max-w-[85%] rounded-2xl px-3 py-2 text-sm shadow-sm ${mine

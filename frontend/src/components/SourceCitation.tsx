@@ -1,4 +1,5 @@
-import { useId, useState } from "react";
+import { useId, useMemo, useState } from "react";
+import { renderMarkdown } from "../markdown";
 import type { Source } from "../types/api";
 
 function title(s: Source): string {
@@ -7,10 +8,12 @@ function title(s: Source): string {
   return meta.section && meta.section !== base ? `${base} — ${meta.section}` : base;
 }
 
-/** One numbered source: the title always, the quoted passage on demand. Passage text is shown as text. */
+/** One numbered source: the title always, the quoted passage on demand, its Markdown rendered through the
+ * same sanitiser as answers (passages are untrusted text: no scripts, no images, links in a new tab). */
 function Citation({ n, source }: { n: number; source: Source }) {
   const [open, setOpen] = useState(false);
   const id = useId();
+  const html = useMemo(() => (open ? renderMarkdown(source.content) : ""), [open, source.content]);
   return (
     <li className="rounded-md border border-slate-200 dark:border-slate-700">
       <button type="button" aria-expanded={open} aria-controls={id} onClick={() => setOpen(!open)}
@@ -20,10 +23,8 @@ function Citation({ n, source }: { n: number; source: Source }) {
         <span aria-hidden="true">{open ? "▾" : "▸"}</span>
       </button>
       {open && (
-        <blockquote id={id} data-testid="citation-passage"
-          className="max-h-48 overflow-auto whitespace-pre-wrap border-t border-slate-200 px-2 py-1.5 text-xs text-slate-600 dark:border-slate-700 dark:text-slate-300">
-          {source.content}
-        </blockquote>
+        <blockquote id={id} data-testid="citation-passage" dangerouslySetInnerHTML={{ __html: html }}
+          className="markdown max-h-48 overflow-auto break-words border-t border-slate-200 px-2 py-1.5 text-xs text-slate-600 dark:border-slate-700 dark:text-slate-300" />
       )}
     </li>
   );

@@ -43,15 +43,19 @@ describe("SourceCitation", () => {
   it("numbers sources and expands the passage on demand", () => {
     render(<SourceCitation sources={[
       { id: "a", content: "Passage A", metadata: { source: "a.md", title: "Returns" } as never, distance: 0.1 },
-      { id: "b", content: "<img src=x onerror=alert(1)>", metadata: { source: "b.md" }, distance: 0.2 }]} />);
+      { id: "b", content: "**Annual fee**: $0.00 <img src=x onerror=alert(1)>", metadata: { source: "b.md" },
+        distance: 0.2 }]} />);
     const second = screen.getByRole("button", { name: /\[2\].*b\.md/ });
     expect(screen.getByRole("button", { name: /\[1\].*Returns/ })).toBeTruthy();
     expect(screen.queryByText("Passage A")).toBeNull();
     fireEvent.click(second);
     expect(second.getAttribute("aria-expanded")).toBe("true");
-    // Shown as text, never parsed as markup.
-    expect(screen.getByTestId("citation-passage").textContent).toBe("<img src=x onerror=alert(1)>");
+    // Markdown rendered (no raw `**`), through the answers' sanitiser: no image, no handler.
+    const passage = screen.getByTestId("citation-passage");
+    expect(passage.querySelector("strong")?.textContent).toBe("Annual fee");
+    expect(passage.textContent).not.toContain("**");
     expect(document.querySelector("img")).toBeNull();
+    expect(passage.innerHTML).not.toContain("onerror");
   });
 });
 

@@ -15,7 +15,7 @@ const DEFAULTS: { [K in Kind]?: Omit<FrameOf<K>, "type"> } = {
   escalation: { message_id: "a1", required: true, reason: "", ticket_id: "", priority: "normal" },
   degraded: { message_id: "a1", reason: "" },
   complete: { message_id: "a1", reply_to: "u1", content: "", sources: [], requires_escalation: false,
-    escalation: null, confidence: null, degraded: false, created_at: "t" },
+    escalation: null, confidence: null, degraded: false, grounded: false, created_at: "t" },
   error: { code: "", detail: "", client_id: null, reply_to: null },
   replay: { messages: [], has_more: false },
   handoff: { state: "waiting", position: null, assignee: null, ticket_id: null, rating_requested: false },
@@ -82,7 +82,7 @@ describe("chatReducer", () => {
     expect(s.escalation).toEqual({ ticket_id: "ESC-1", reason: "customer_request", priority: "high" });
     const reply: MessageResponse = { message: "A person will help", sources: [], requires_escalation: true,
       message_id: "a2", user_message_id: "u2", session_id: "s", created_at: "t", attachments: [],
-      escalation: { ticket_id: "ESC-2", reason: "frustration", priority: "normal" }, confidence: null, degraded: false,
+      escalation: { ticket_id: "ESC-2", reason: "frustration", priority: "normal" }, confidence: null, degraded: false, grounded: false,
       handled_by: "bot", handoff_state: "waiting", queue_position: 2 };
     const r = run([sent, { type: "http_reply", clientId: "c1", reply }]);
     expect(r.escalation?.ticket_id).toBe("ESC-2");
@@ -170,7 +170,7 @@ describe("chatReducer", () => {
   it("a REST message a person handles gets no assistant bubble; back to the bot clears the notice", () => {
     const reply: MessageResponse = { message: "", sources: [], requires_escalation: false, message_id: null,
       user_message_id: "u5", session_id: "s", created_at: "t", attachments: [], escalation: null, confidence: null,
-      degraded: false, handled_by: "human", handoff_state: "assigned", queue_position: null };
+      degraded: false, grounded: false, handled_by: "human", handoff_state: "assigned", queue_position: null };
     const waiting = run([frame("escalation", { required: true, reason: "customer_request", ticket_id: "ESC-3" }),
       frame("handoff", { state: "waiting", position: 1 })]);
     const s = run([sent, { type: "http_reply", clientId: "c1", reply }], waiting);

@@ -853,6 +853,12 @@ export interface components {
              */
             degraded: boolean;
             /**
+             * Grounded
+             * @description True when the reply rests on the cited help-center passages; false for "I don't know", small talk and handoff notices
+             * @default false
+             */
+            grounded: boolean;
+            /**
              * Handled By
              * @description `human` while the conversation is with a person: the message was stored and forwarded to them, and the assistant did not answer
              * @default bot
@@ -1308,6 +1314,11 @@ export interface components {
             confidence: number | null;
             /** Degraded */
             degraded: boolean;
+            /**
+             * Grounded
+             * @default false
+             */
+            grounded: boolean;
             /**
              * Created At
              * Format: date-time

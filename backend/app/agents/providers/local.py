@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
-from app.agents import prompts
+from app.agents import compose, prompts
 from app.agents.events import AgentEvent, TextDelta
+from app.agents.question import QuestionPlan, plan
 from app.agents.turn import Turn
-from app.knowledge.search import SearchHit
+from app.knowledge.search import Retrieval, SearchHit
 from app.tools.attachment_tool import FileText
 from app.tools.extractive import blocks, select
 from app.tools.memory_facts import LABELS, recall_request
@@ -30,7 +32,9 @@ _QUESTION = re.compile(r"\?|\b(?:how|what|when|where|why|which|who|can|could|do|
 # Longer ones (several sections joined) are cut to their most relevant blocks within this budget.
 WHOLE_PASSAGE_CHARS = 1000
 # A second article only adds its most relevant blocks, within this budget.
-SECOND_PASSAGE_CHARS = 600
+SECOND_PASSAGE_CHARS = 400
+# Each part of a multi-part question or each option of a comparison gets this much.
+PART_CHARS = 350
 
 
 class LocalResponder:
@@ -73,32 +77,109 @@ class LocalResponder:
         if asks_about_file:
             return
 
-        if turn.enabled("rag_search"):
-            await turn.call("rag_search", {"query": _question_part(text, turn.new_facts)})
-            for event in turn.drain():
-                yield event
-        if not turn.hits:
+        if not turn.enabled("rag_search"):
             if not readable:
                 turn.answered = False
-                yield self._say(turn, prompts.NO_ANSWER)
+                yield self._say(turn, _no_answer(turn))
             return
-        chosen = [(turn.hits[0], _passage_text(turn.hits[0], text, WHOLE_PASSAGE_CHARS))]
-        for hit in turn.hits[1:2]:
-            if hit.distance - turn.hits[0].distance <= self.second_hit_margin:
-                extra = "\n\n".join(select(hit.content, text, max_chars=SECOND_PASSAGE_CHARS))
-                if extra:
+        question = _question_part(text, turn.new_facts)
+        shape = plan(question)
+        if shape.kind == "single":
+            chosen = await self._single(turn, question)
+        elif shape.kind == "comparison":
+            chosen = await self._comparison(turn, shape)
+        else:
+            chosen = await self._parts(turn, shape)
+        for event in turn.drain():
+            yield event
+        if not chosen:
+            turn.hits.clear()
+            if not readable:
+                turn.answered = False
+                yield self._say(turn, _no_answer(turn))
+            return
+        turn.hits[:] = chosen[0]  # cite only what the answer quotes, numbered as quoted
+        # Block by block (lead, each paragraph, step list...), as the reader would read it.
+        for piece in re.split(r"(?<=\n\n)", chosen[1]):
+            if piece:
+                yield self._say(turn, piece)
+
+    async def _retrieve(self, turn: Turn, query: str, k: int = 5) -> list[SearchHit]:
+        result = await turn.call("rag_search", {"query": query, "k": k})
+        data = result.data
+        return list(data.hits) if result.success and isinstance(data, Retrieval) and data.answerable else []
+
+    async def _single(self, turn: Turn, question: str) -> tuple[list[SearchHit], str] | None:
+        hits = await self._retrieve(turn, question)
+        if not hits:
+            return None
+        first = compose.best_hit(question, hits)
+        chosen = [(first, _passage_text(first, question, WHOLE_PASSAGE_CHARS))]
+        for hit in [h for h in hits if h is not first][:1]:
+            if abs(first.distance - hit.distance) <= self.second_hit_margin \
+                    and compose.same_subject(first, hit):
+                extra = compose.excerpt(hit.content, question, SECOND_PASSAGE_CHARS)
+                if extra and extra not in chosen[0][1]:
                     chosen.append((hit, extra))
-        turn.hits[:] = [hit for hit, _ in chosen]  # cite only what the answer quotes
-        for number, (hit, content) in enumerate(chosen, start=1):
-            answer = ("" if number == 1 else "\n\n") + _passage_answer(hit, number, content)
-            # Block by block (lead, each paragraph, step list...), as the reader would read it.
-            for piece in re.split(r"(?<=\n\n)", answer):
-                if piece:
-                    yield self._say(turn, piece)
+        text = "\n\n".join(_passage_answer(hit, n, content) for n, (hit, content) in enumerate(chosen, start=1))
+        return [hit for hit, _ in chosen], text
+
+    async def _parts(self, turn: Turn, shape: QuestionPlan) -> tuple[list[SearchHit], str] | None:
+        """Each part answered from its own best passage, with its own citation."""
+        cited: list[SearchHit] = []
+        sections, missing = [], []
+        for label, query in zip(shape.labels, shape.parts, strict=True):
+            hits = await self._retrieve(turn, query)
+            if not hits:
+                missing.append(label)
+                continue
+            hit = compose.best_hit(query, hits)
+            number = _cite(cited, hit)
+            quote = compose.excerpt(hit.content, query, PART_CHARS)
+            sections.append(f"**{label}** (from **{compose.title_of(hit)}** [{number}]):\n\n{quote}")
+        if not sections:
+            return None
+        if missing:
+            sections.append("I couldn't find anything in our help center about: " + "; ".join(missing) + ".")
+        return cited, "\n\n".join(sections)
+
+    async def _comparison(self, turn: Turn, shape: QuestionPlan) -> tuple[list[SearchHit], str] | None:
+        """Both options from their own passages, and the winner named when the figures compare."""
+        cited: list[SearchHit] = []
+        found: list[tuple[Any, ...]] = []
+        for option, query in zip(shape.labels, shape.parts, strict=True):
+            hits = await self._retrieve(turn, query)
+            if not hits:
+                found.append((option, None, "", None, "", ""))
+                continue
+            hit = compose.best_hit(query, hits)
+            line, value, unit, spelled = compose.value_line(hit.content, f"{shape.aspect} {query}")
+            found.append((option, hit, line, value, unit, spelled))
+        if not any(hit for _, hit, *_ in found):
+            return None
+        lines = []
+        numbers = {}
+        for option, hit, line, *_ in found:
+            if hit is None:
+                lines.append(f"**{option}**: I couldn't find this in our help center.")
+                continue
+            number = _cite(cited, hit)
+            numbers[option] = number
+            quote = line or compose.excerpt(hit.content, f"{shape.aspect} {option}", PART_CHARS)
+            lines.append(f"**{option}** (from **{compose.title_of(hit)}** [{number}]):\n\n{quote}")
+        verdict = _verdict(shape, found, numbers)
+        return cited, "\n\n".join(([verdict] if verdict else []) + lines)
 
     def _say(self, turn: Turn, text: str) -> TextDelta:
         turn.text_parts.append(text)
         return TextDelta(text)
+
+
+def _no_answer(turn: Turn) -> str:
+    """Offer a human once per conversation: after an earlier miss the offer stands (and a second miss
+    in a row hands over anyway)."""
+    offered = any(h.role == "assistant" and h.metadata.get("answered") is False for h in turn.input.history)
+    return prompts.NO_ANSWER_AGAIN if offered else prompts.NO_ANSWER
 
 
 def _small_talk(message: str) -> str | None:
@@ -152,7 +233,7 @@ def _question_part(text: str, facts: dict[str, str]) -> str:
 
 
 def _passage_text(hit: SearchHit, question: str, budget: int) -> str:
-    content = hit.content.strip()
+    content = compose.drop_empty_headings(compose.trim_tables(hit.content.strip(), question))
     if len(content) <= budget:
         return content
     picked = select(content, question, max_chars=budget)
@@ -161,7 +242,28 @@ def _passage_text(hit: SearchHit, question: str, budget: int) -> str:
     lead = blocks(content)[0] if content else ""
     if picked and lead and lead not in picked and len(lead) + sum(len(p) for p in picked) <= budget:
         picked.insert(0, lead)
-    return "\n\n".join(picked) or content[:budget]
+    return compose.drop_empty_headings("\n\n".join(picked)) or content[:budget]
+
+
+def _cite(cited: list[SearchHit], hit: SearchHit) -> int:
+    """The citation number of `hit`, adding it when it is new (one number per passage)."""
+    for number, known in enumerate(cited, start=1):
+        if known.id == hit.id:
+            return number
+    cited.append(hit)
+    return len(cited)
+
+
+def _verdict(shape: QuestionPlan, found: list[tuple[Any, ...]], numbers: dict[str, int]) -> str:
+    """"**A** is lower: 18.99% [1], against 20.49% for **B** [2]." when both figures are comparable."""
+    values = [(o, v, u, t) for o, hit, _, v, u, t in found if hit is not None and v is not None]
+    if len(values) != 2 or values[0][2] != values[1][2] or not shape.direction or values[0][1] == values[1][1]:
+        return ""
+    (a, va, _, ta), (b, vb, _, tb) = values
+    win, lose = ((a, ta), (b, tb)) if (va < vb) == (shape.direction == "min") else ((b, tb), (a, ta))
+    word = "lower" if shape.direction == "min" else "higher"
+    return (f"**{win[0]}** is {word}: {win[1]} [{numbers[win[0]]}], against {lose[1]} for "
+            f"**{lose[0]}** [{numbers[lose[0]]}].")
 
 
 def _passage_answer(hit: SearchHit, number: int, content: str) -> str:
