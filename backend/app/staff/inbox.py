@@ -11,7 +11,7 @@ from app.agents.chat_agent import CustomerSupportAgent
 from app.agents.turn import TurnInput
 from app.chat import frames as chat_frames
 from app.db.engine import Database
-from app.db.enums import MessageRole
+from app.db.enums import MessageRole, SessionStatus
 from app.db.models import (
     ChatSession,
     Escalation,
@@ -177,7 +177,7 @@ class Inbox:
         state = HandoffState(session.handoff_state)
         if private:
             return state
-        if session.status != "active":
+        if session.status != SessionStatus.ACTIVE:
             raise Conflict("The customer closed this conversation", code="session_closed")
         if state == HandoffState.RESOLVED:
             raise Conflict("The conversation is in state 'resolved'; assign it to reply", code="wrong_state")
