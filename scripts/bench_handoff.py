@@ -29,7 +29,8 @@ import httpx
 from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_ws import free_port, percentile, wait_ready  # noqa: E402
+from bench_ws import free_port, wait_ready  # noqa: E402
+from benchkit import percentile, stop_server  # noqa: E402
 
 BACKEND = Path(__file__).resolve().parents[1] / "backend"
 ADMIN, PASSWORD = "bench-admin@example.com", "bench-admin-password"
@@ -77,12 +78,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 "p50_ms": round(statistics.median(latencies), 1), "p95_ms": round(percentile(latencies, 0.95), 1),
                 "max_ms": round(max(latencies), 1)}
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        stop_server(process, log)
 
 
 def main() -> None:

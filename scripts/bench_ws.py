@@ -172,12 +172,7 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 "server_cpu_ms_per_turn": round(1000 * cpu / max(1, len(firsts)), 2), "cache": args.cache}
     finally:
         await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        kit.stop_server(process, log)
 
 
 def main() -> None:

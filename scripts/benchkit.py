@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATASET = Path("../shared/eval/covidfaq")  # relative to the working directory, like the README
@@ -121,3 +123,14 @@ def process_cpu_seconds(pid: int) -> float:
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def stop_server(process: subprocess.Popen[bytes], log: IO[bytes]) -> None:
+    """SIGTERM, then SIGKILL after 20 s, and close its log."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+

@@ -54,9 +54,8 @@ class TurnResult:
 class HandoffGate(Protocol):
     """Who answers a conversation (app/staff/handoff.py implements it); chat never imports the staff side."""
 
-    async def state(self, session_id: uuid.UUID) -> HandoffState: ...
-
-    async def route_customer_message(self, session_id: uuid.UUID, message: Message) -> HandoffState: ...
+    async def route_customer_message(self, session_id: uuid.UUID, message: Message,
+                                     state: HandoffState) -> HandoffState: ...
 
     async def open(self, session_id: uuid.UUID, escalation: dict[str, Any]) -> int | None: ...
 
@@ -172,7 +171,7 @@ class ChatService:
         user_message, attachments = stored.message, stored.attachments
         if stored.duplicate:
             reply_row, moved_on = await self._reply_to(user_message)
-            if reply_row is not None or moved_on or await self.handoff.state(session.id) in HUMAN_STATES:
+            if reply_row is not None or moved_on or stored.handoff_state in HUMAN_STATES:
                 raise DuplicateMessage(user_message, attachments, reply_row)
             # The question is the newest message and has no reply: its first turn failed (503
             # agent_unavailable). The resend is the customer's retry, so answer the stored question now.
@@ -183,7 +182,7 @@ class ChatService:
             for _ in pending:
                 metrics.ATTACHMENT_PROCESSING.labels(status="stored").inc()
         self.publish(session.id, frames.ack(user_message, attachments, duplicate=stored.duplicate))
-        state = await self.handoff.route_customer_message(session.id, user_message)
+        state = await self.handoff.route_customer_message(session.id, user_message, stored.handoff_state)
         if state in HUMAN_STATES:  # a person answers; they have been told of the message
             return TurnResult(user_message, None, attachments, None, handoff_state=state)
         reply_id = uuid.uuid4()  # known before the reply exists, so every frame of the turn can carry it

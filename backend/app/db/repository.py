@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.db.engine import Database
-from app.db.enums import MessageRole, SessionStatus
+from app.db.enums import HandoffState, MessageRole, SessionStatus
 from app.db.models import Attachment, ChatSession, Escalation, Message, utcnow
 from app.errors import Conflict, ServiceUnavailable, Unprocessable
 
@@ -45,6 +45,8 @@ class StoredMessage:
     message: Message
     attachments: list[Attachment] = field(default_factory=list)
     duplicate: bool = False  # the session already had this client_id: nothing was written
+    # Who answers the conversation, read in the same transaction (no second query on the turn's path).
+    handoff_state: HandoffState = HandoffState.BOT
 
 
 class SessionClosedError(Conflict):
@@ -160,7 +162,8 @@ class MessageRepository:
                                                                 Message.client_id == client_id))
                 if earlier is not None:
                     linked = await db.scalars(select(Attachment).where(Attachment.message_id == earlier.id))
-                    return StoredMessage(earlier, list(linked), duplicate=True)
+                    return StoredMessage(earlier, list(linked), duplicate=True,
+                                         handoff_state=HandoffState(current.handoff_state))
             message = Message(session_id=session_id, seq=seq, role=MessageRole.USER, content=text,
                               client_id=client_id)
             db.add(message)
@@ -177,7 +180,7 @@ class MessageRepository:
                     upload.message_id = message.id
                 rows += uploaded
             current.last_activity_at = utcnow()
-            return StoredMessage(message, rows)
+            return StoredMessage(message, rows, handoff_state=HandoffState(current.handoff_state))
 
         return await self._with_next_seq(session_id, add)
 

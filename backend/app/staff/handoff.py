@@ -69,10 +69,11 @@ class HandoffService:
             value = await s.scalar(select(ChatSession.handoff_state).where(ChatSession.id == session_id))
         return HandoffState(value or HandoffState.BOT)
 
-    async def route_customer_message(self, session_id: uuid.UUID, message: Message) -> HandoffState:
-        """Who answers this stored customer message: a human (waiting/assigned: the staff hear of it and
-        the assistant stays quiet) or the assistant (bot; a resolved conversation goes back to bot)."""
-        state = await self.state(session_id)
+    async def route_customer_message(self, session_id: uuid.UUID, message: Message,
+                                     state: HandoffState) -> HandoffState:
+        """Who answers this stored customer message, given the state read when it was stored: a human
+        (waiting/assigned: the staff hear of it, the assistant stays quiet) or the assistant (bot; a
+        resolved conversation goes back to bot)."""
         if state == HandoffState.RESOLVED:
             await self.return_to_bot(session_id, None, actor_type=Actor.CUSTOMER, announce=False)
             return HandoffState.BOT
