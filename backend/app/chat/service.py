@@ -20,7 +20,7 @@ import anyio
 
 from app.agents.chat_agent import AgentReply, CustomerSupportAgent
 from app.agents.events import TurnComplete
-from app.agents.turn_loader import load_turn_input
+from app.agents.turn_loader import HISTORY_MESSAGES, turn_input
 from app.chat import frames
 from app.chat.attachments import PendingAttachment, new_files, remove_files, write_files
 from app.chat.frames import Frame
@@ -190,8 +190,7 @@ class ChatService:
 
         reply: AgentReply | None = None
         try:
-            turn_input = await load_turn_input(self.repo, session, text, user_message, attachments, channel)
-            async for event in self.agent.stream(turn_input):
+            async for event in self.agent.stream(turn_input(session, text, stored, channel)):
                 if isinstance(event, TurnComplete):
                     reply = event.reply
                 elif (frame := frames.turn_event(event, reply_id)) is not None:
@@ -205,7 +204,7 @@ class ChatService:
             self.publish(session.id, frames.error("agent_unavailable", detail, client_id, user_message.id))
             raise AgentUnavailable(detail) from exc
 
-        assistant = await self._store_reply(session, text, reply, reply_id, user_message.id)
+        assistant = await self._store_reply(session, text, reply, reply_id, user_message)
         metrics.CHAT_MESSAGES.labels(role="assistant", channel=channel).inc()
         position = None
         if reply.requires_escalation and reply.escalation:
@@ -225,7 +224,7 @@ class ChatService:
         written: list[Path] = await anyio.to_thread.run_sync(write_files, pending, directory) if pending else []
         try:
             return await self.repo.add_user_message(session.id, text, new_files(pending, written), client_id,
-                                                    attachment_ids)
+                                                    attachment_ids, history_limit=HISTORY_MESSAGES)
         except BaseException:
             remove_files(written)
             raise
@@ -243,16 +242,16 @@ class ChatService:
         return (after if answered else None), True
 
     async def _store_reply(self, session: ChatSession, text: str, reply: AgentReply, message_id: uuid.UUID,
-                           reply_to: uuid.UUID) -> Message:
+                           question: Message) -> Message:
         escalation = None
         if reply.escalation:
             escalation = {**reply.escalation,
                           "summary": reply.escalation.get("summary") or f"Customer wrote: {text[:500]}"}
         return await self.append_message(
             session.id, MessageRole.ASSISTANT, reply.message, message_id=message_id, sources=reply.sources,
-            tool_calls=reply.tool_calls, escalation=escalation,
+            tool_calls=reply.tool_calls, escalation=escalation, expected_seq=question.seq + 1,
             metadata={"confidence": reply.confidence, "degraded": reply.degraded,
                       "requires_escalation": reply.requires_escalation, "answered": reply.answered,
                       "grounded": reply.grounded, "provider": reply.provider, "notices": reply.notices,
                       "escalation": frames.escalation_info(reply.escalation)},
-            frame=lambda m: frames.complete(m, reply_to, reply))
+            frame=lambda m: frames.complete(m, question.id, reply))

@@ -47,6 +47,10 @@ class StoredMessage:
     duplicate: bool = False  # the session already had this client_id: nothing was written
     # Who answers the conversation, read in the same transaction (no second query on the turn's path).
     handoff_state: HandoffState = HandoffState.BOT
+    # What the turn needs, read in the same transaction when asked for (`history_limit`): the messages
+    # right before this one, oldest first, and every attachment of the conversation.
+    history: list[Message] = field(default_factory=list)
+    session_files: list[Attachment] = field(default_factory=list)
 
 
 class SessionClosedError(Conflict):
@@ -152,9 +156,12 @@ class MessageRepository:
     # --- writing messages ---------------------------------------------------------------------------
 
     async def add_user_message(self, session_id: uuid.UUID, text: str, files: Sequence[NewFile],
-                               client_id: str | None = None, attachment_ids: Sequence[uuid.UUID] = ()) -> StoredMessage:
+                               client_id: str | None = None, attachment_ids: Sequence[uuid.UUID] = (),
+                               history_limit: int = 0) -> StoredMessage:
         """The customer's message with its files, and earlier uploads (`attachment_ids`) linked to it.
-        A client_id the session already has returns that message, marked duplicate, and writes nothing."""
+        A client_id the session already has returns that message, marked duplicate, and writes nothing.
+        With `history_limit`, the turn's context (history, the conversation's files) is read in the same
+        transaction: one trip to the database for everything before the agent runs."""
         async def add(db: AsyncSession, seq: int) -> StoredMessage:
             current = await self._active(db, session_id)
             if client_id is not None:
@@ -162,8 +169,9 @@ class MessageRepository:
                                                                 Message.client_id == client_id))
                 if earlier is not None:
                     linked = await db.scalars(select(Attachment).where(Attachment.message_id == earlier.id))
-                    return StoredMessage(earlier, list(linked), duplicate=True,
-                                         handoff_state=HandoffState(current.handoff_state))
+                    stored = StoredMessage(earlier, list(linked), duplicate=True,
+                                           handoff_state=HandoffState(current.handoff_state))
+                    return await self._with_context(db, stored, history_limit)
             message = Message(session_id=session_id, seq=seq, role=MessageRole.USER, content=text,
                               client_id=client_id)
             db.add(message)
@@ -180,16 +188,32 @@ class MessageRepository:
                     upload.message_id = message.id
                 rows += uploaded
             current.last_activity_at = utcnow()
-            return StoredMessage(message, rows, handoff_state=HandoffState(current.handoff_state))
+            stored = StoredMessage(message, rows, handoff_state=HandoffState(current.handoff_state))
+            return await self._with_context(db, stored, history_limit)
 
         return await self._with_next_seq(session_id, add)
+
+    @staticmethod
+    async def _with_context(db: AsyncSession, stored: StoredMessage, history_limit: int) -> StoredMessage:
+        if history_limit <= 0:
+            return stored
+        message = stored.message
+        rows = list(await db.scalars(select(Message).where(Message.session_id == message.session_id,
+                                                           Message.seq < message.seq)
+                                     .order_by(Message.seq.desc()).limit(history_limit)))
+        stored.history = rows[::-1]
+        stored.session_files = list(await db.scalars(select(Attachment).where(
+            Attachment.session_id == message.session_id).order_by(Attachment.created_at)))
+        return stored
 
     async def add_message(self, session_id: uuid.UUID, role: MessageRole, content: str, *,
                           message_id: uuid.UUID | None = None, sources: list[Any] | None = None,
                           tool_calls: list[Any] | None = None, metadata: dict[str, Any] | None = None,
-                          escalation: dict[str, Any] | None = None) -> Message:
+                          escalation: dict[str, Any] | None = None, expected_seq: int | None = None) -> Message:
         """A message of any role at the next position (an assistant reply, a staff reply, a notice);
-        `escalation` ({id, reason, priority, summary}) records the handover this message announces."""
+        `escalation` ({id, reason, priority, summary}) records the handover this message announces.
+        `expected_seq` is the position the caller knows is next (a reply right after its question): it is
+        tried without asking the database, and a conflict falls back to the next free position."""
         async def add(db: AsyncSession, seq: int) -> Message:
             message = Message(id=message_id or uuid.uuid4(), session_id=session_id, seq=seq, role=role,
                               content=content, sources=sources or [], tool_calls=tool_calls or [],
@@ -202,7 +226,7 @@ class MessageRepository:
                                   summary=escalation["summary"]))
             return message
 
-        return await self._with_next_seq(session_id, add)
+        return await self._with_next_seq(session_id, add, expected_seq)
 
     # --- attachments --------------------------------------------------------------------------------
 
@@ -238,18 +262,24 @@ class MessageRepository:
             raise SessionClosedError()
         return current
 
-    async def _with_next_seq(self, session_id: uuid.UUID, write: Callable[[AsyncSession, int], Awaitable[T]]) -> T:
+    async def _with_next_seq(self, session_id: uuid.UUID, write: Callable[[AsyncSession, int], Awaitable[T]],
+                             expected_seq: int | None = None) -> T:
         """Run `write(db, seq)` in one transaction with the next position in the conversation.
 
         Another process may take the same position first; the unique index refuses the second writer,
-        which retries with the next number.
+        which retries with the next number. `expected_seq`, when given, is tried first without a query.
         """
         for attempt in range(8):
             try:
                 async with self.db.transaction() as db:
+                    if attempt == 0 and expected_seq is not None:
+                        return await write(db, expected_seq)
                     last = await db.scalar(select(func.max(Message.seq)).where(Message.session_id == session_id))
                     return await write(db, int(last or 0) + 1)
             except IntegrityError:
+                if attempt == 0 and expected_seq is not None:
+                    log.info("chat.seq.moved_on", extra={"expected": expected_seq})
+                    continue  # something was stored since the caller looked: take the next free position
                 log.warning("chat.seq.conflict", extra={"attempt": attempt})
                 await asyncio.sleep(0.01 * (attempt + 1))
         raise ServiceUnavailable("Could not store the message, please retry", code="write_conflict")
