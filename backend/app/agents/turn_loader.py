@@ -13,7 +13,7 @@ HISTORY_MESSAGES = 40  # more than any token budget keeps; the rest lives in the
 def turn_input(session: ChatSession, text: str, stored: StoredMessage, channel: str = "rest") -> TurnInput:
     """Everything the agent needs for this turn; the stored question itself is left out of the history.
     `stored` comes from `MessageRepository.add_user_message(..., history_limit=HISTORY_MESSAGES)`."""
-    history = tuple(HistoryItem(role=m.role, content=m.content, metadata=dict(m.metadata_ or {}))
+    history = tuple(HistoryItem(role=m.role, content=m.content, metadata=dict(m.metadata))
                     for m in stored.history)
     refs = tuple(AttachmentRef(id=a.id, filename=a.filename, content_type=a.content_type,
                                storage_path=a.storage_path, extracted_text=a.extracted_text,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -40,6 +40,15 @@ class NewFile:
     storage_path: Path
 
 
+@dataclass(frozen=True)
+class HistoryRow:
+    """An earlier message as the agent reads it (no sources, no attachments)."""
+
+    role: str
+    content: str
+    metadata: dict[str, Any]
+
+
 @dataclass
 class StoredMessage:
     message: Message
@@ -49,7 +58,7 @@ class StoredMessage:
     handoff_state: HandoffState = HandoffState.BOT
     # What the turn needs, read in the same transaction when asked for (`history_limit`): the messages
     # right before this one, oldest first, and every attachment of the conversation.
-    history: list[Message] = field(default_factory=list)
+    history: list[HistoryRow] = field(default_factory=list)
     session_files: list[Attachment] = field(default_factory=list)
 
 
@@ -163,19 +172,20 @@ class MessageRepository:
         With `history_limit`, the turn's context (history, the conversation's files) is read in the same
         transaction: one trip to the database for everything before the agent runs."""
         async def add(db: AsyncSession, seq: int) -> StoredMessage:
-            current = await self._active(db, session_id)
+            state = await self._active_state(db, session_id)
             if client_id is not None:
                 earlier = await db.scalar(select(Message).where(Message.session_id == session_id,
                                                                 Message.client_id == client_id))
                 if earlier is not None:
                     linked = await db.scalars(select(Attachment).where(Attachment.message_id == earlier.id))
-                    stored = StoredMessage(earlier, list(linked), duplicate=True,
-                                           handoff_state=HandoffState(current.handoff_state))
+                    stored = StoredMessage(earlier, list(linked), duplicate=True, handoff_state=state)
                     return await self._with_context(db, stored, history_limit)
-            message = Message(session_id=session_id, seq=seq, role=MessageRole.USER, content=text,
-                              client_id=client_id)
-            db.add(message)
-            await db.flush()
+            now = utcnow()
+            message = await _insert_message(db, Message(session_id=session_id, seq=seq, role=MessageRole.USER,
+                                                        content=text, client_id=client_id, created_at=now))
+            sessions = ChatSession.__table__
+            await db.execute(update(sessions).where(sessions.c.id == session_id)
+                             .values(last_activity_at=now, updated_at=now))
             rows = _attachment_rows(session_id, message.id, files)
             db.add_all(rows)
             if attachment_ids:
@@ -187,8 +197,7 @@ class MessageRepository:
                 for upload in uploaded:
                     upload.message_id = message.id
                 rows += uploaded
-            current.last_activity_at = utcnow()
-            stored = StoredMessage(message, rows, handoff_state=HandoffState(current.handoff_state))
+            stored = StoredMessage(message, rows, handoff_state=state)
             return await self._with_context(db, stored, history_limit)
 
         return await self._with_next_seq(session_id, add)
@@ -198,10 +207,11 @@ class MessageRepository:
         if history_limit <= 0:
             return stored
         message = stored.message
-        rows = list(await db.scalars(select(Message).where(Message.session_id == message.session_id,
-                                                           Message.seq < message.seq)
-                                     .order_by(Message.seq.desc()).limit(history_limit)))
-        stored.history = rows[::-1]
+        # Only what the agent reads of a message: decoding every reply's sources would cost more than the query.
+        rows = (await db.execute(select(Message.role, Message.content, Message.metadata_)
+                                 .where(Message.session_id == message.session_id, Message.seq < message.seq)
+                                 .order_by(Message.seq.desc()).limit(history_limit))).all()
+        stored.history = [HistoryRow(row.role, row.content, row.metadata_ or {}) for row in reversed(rows)]
         stored.session_files = list(await db.scalars(select(Attachment).where(
             Attachment.session_id == message.session_id).order_by(Attachment.created_at)))
         return stored
@@ -215,11 +225,9 @@ class MessageRepository:
         `expected_seq` is the position the caller knows is next (a reply right after its question): it is
         tried without asking the database, and a conflict falls back to the next free position."""
         async def add(db: AsyncSession, seq: int) -> Message:
-            message = Message(id=message_id or uuid.uuid4(), session_id=session_id, seq=seq, role=role,
-                              content=content, sources=sources or [], tool_calls=tool_calls or [],
-                              metadata_=metadata or {})
-            db.add(message)
-            await db.flush()
+            message = await _insert_message(db, Message(
+                id=message_id or uuid.uuid4(), session_id=session_id, seq=seq, role=role, content=content,
+                sources=sources or [], tool_calls=tool_calls or [], metadata_=metadata or {}, created_at=utcnow()))
             if escalation:
                 db.add(Escalation(id=escalation["id"], session_id=session_id, message_id=message.id,
                                   reason=escalation["reason"], priority=escalation["priority"],
@@ -256,6 +264,15 @@ class MessageRepository:
     # --- internals ----------------------------------------------------------------------------------
 
     @staticmethod
+    async def _active_state(db: AsyncSession, session_id: uuid.UUID) -> HandoffState:
+        """Who answers an active session (two columns, not the ORM row); SessionClosedError otherwise."""
+        row = (await db.execute(select(ChatSession.status, ChatSession.handoff_state)
+                                .where(ChatSession.id == session_id))).one_or_none()
+        if row is None or row.status != SessionStatus.ACTIVE:
+            raise SessionClosedError()
+        return HandoffState(row.handoff_state)
+
+    @staticmethod
     async def _active(db: AsyncSession, session_id: uuid.UUID) -> ChatSession:
         current = await db.get(ChatSession, session_id)
         if current is None or current.status != SessionStatus.ACTIVE:
@@ -283,6 +300,25 @@ class MessageRepository:
                 log.warning("chat.seq.conflict", extra={"attempt": attempt})
                 await asyncio.sleep(0.01 * (attempt + 1))
         raise ServiceUnavailable("Could not store the message, please retry", code="write_conflict")
+
+
+# Attribute name -> column name (metadata_ is the "metadata" column).
+_MESSAGE_COLUMNS = {name: Message.__mapper__.get_property(name).columns[0].key  # type: ignore[attr-defined]
+                    for name in ("id", "session_id", "seq", "role", "content", "sources", "tool_calls",
+                                 "metadata_", "client_id", "created_at")}
+_MESSAGES = Message.__table__
+
+
+async def _insert_message(db: AsyncSession, message: Message) -> Message:
+    """One INSERT statement for a message on the turn's path (the ORM's unit of work costs more CPU
+    than the write itself). `message` is returned as given: a detached row with every column set."""
+    for name, default in (("id", uuid.uuid4), ("sources", list), ("tool_calls", list), ("metadata_", dict),
+                          ("created_at", utcnow)):
+        if getattr(message, name) is None:
+            setattr(message, name, default())
+    await db.execute(insert(_MESSAGES).values({column: getattr(message, name)
+                                              for name, column in _MESSAGE_COLUMNS.items()}))
+    return message
 
 
 def _attachment_rows(session_id: uuid.UUID, message_id: uuid.UUID | None, files: Sequence[NewFile]) -> list[Attachment]:
