@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -183,7 +183,7 @@ class MessageRepository:
             now = utcnow()
             message = await _insert_message(db, Message(session_id=session_id, seq=seq, role=MessageRole.USER,
                                                         content=text, client_id=client_id, created_at=now))
-            sessions = ChatSession.__table__
+            sessions: Table = ChatSession.__table__  # type: ignore[assignment]
             await db.execute(update(sessions).where(sessions.c.id == session_id)
                              .values(last_activity_at=now, updated_at=now))
             rows = _attachment_rows(session_id, message.id, files)
@@ -303,10 +303,10 @@ class MessageRepository:
 
 
 # Attribute name -> column name (metadata_ is the "metadata" column).
-_MESSAGE_COLUMNS = {name: Message.__mapper__.get_property(name).columns[0].key  # type: ignore[attr-defined]
+_MESSAGE_COLUMNS = {name: Message.__mapper__.get_property(name).columns[0].key
                     for name in ("id", "session_id", "seq", "role", "content", "sources", "tool_calls",
                                  "metadata_", "client_id", "created_at")}
-_MESSAGES = Message.__table__
+_MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 
 
 async def _insert_message(db: AsyncSession, message: Message) -> Message:
