@@ -85,24 +85,36 @@ async def open_socket(ws_base: str, session: tuple[str, str]) -> ClientConnectio
     return ws
 
 
+class HandedOver(list[float]):
+    """The first-delta times of a customer whose conversation went to a person before its last question."""
+
+
 async def run_turns(ws: ClientConnection, questions: list[str], offset: int, think: float) -> list[float]:
-    firsts = []
+    """One customer's questions; stops early when the assistant hands the conversation to a person
+    (two misses in a row, or an escalation): from then on a person answers, which this does not measure."""
+    firsts: list[float] = []
     await asyncio.sleep(think * (offset % 10) / 10)  # stagger the first questions like real arrivals
     for i, question in enumerate(questions):
         if i:
             await asyncio.sleep(think)  # a customer reads the answer before asking again
         started = time.perf_counter()
         await ws.send(json.dumps({"type": "message", "content": question, "client_id": f"b{offset}-{i}"}))
-        first = None
+        first, handed_over = None, False
         while True:
-            frame = json.loads(await ws.recv())
+            frame = await asyncio.wait_for(ws.recv(), timeout=120)  # a lost frame fails the run, not hangs it
+            frame = json.loads(frame)
             if frame["type"] == "text" and first is None:
                 first = time.perf_counter() - started
+            if frame["type"] == "handoff" and frame["state"] != "bot":
+                handed_over = True
             if frame["type"] == "complete":
+                handed_over = handed_over or frame["requires_escalation"]
                 break
             if frame["type"] == "error":
                 raise RuntimeError(frame)
         firsts.append(first if first is not None else time.perf_counter() - started)
+        if handed_over:
+            return HandedOver(firsts)
     return firsts
 
 
@@ -161,7 +173,7 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             peak = rss_kib(process.pid)
         firsts = [x * 1000 for r in results for x in r]
         return {"idle_sockets": args.idle, "active_sockets": args.active, "think_seconds": args.think,
-                "turns": len(firsts),
+                "turns": len(firsts), "customers_handed_over": sum(isinstance(r, HandedOver) for r in results),
                 "open_idle_seconds": round(open_seconds, 2),
                 "rss_before_mib": round(before / 1024, 1), "rss_idle_mib": round(after / 1024, 1),
                 "rss_peak_mib": round(peak / 1024, 1),
@@ -218,7 +230,8 @@ def main() -> None:
             ("completed turns per second", f"{result['turns_per_second']}", ""),
             ("server CPU per turn", f"{result['server_cpu_ms_per_turn']} ms", ""),
             ("turns measured", f"{result['turns']} ({result['active_sockets']} active sockets, "
-                               f"{result['think_seconds']} s think time)", "")]
+                               f"{result['think_seconds']} s think time)", ""),
+            ("customers handed to a person (stop asking)", f"{result['customers_handed_over']}", "")]
     print(f"{'measure':42} {'value':32} goal")
     for name, value, goal in rows:
         print(f"{name:42} {value:32} {goal}")
