@@ -26,6 +26,19 @@ _ALWAYS = {"429": "Rate limited (Retry-After says when to retry)", "500": "Inter
 _WITH_BODY = {"400": "Malformed JSON, or JSON nested too deep / with too many keys",
               "413": "Body too large", "415": "Unsupported content type"}
 _METHODS = ("get", "put", "post", "delete", "patch")
+# Files refused by their name's extension, which a multipart schema cannot say (tests/schemathesis.toml
+# lets positive data get this 415 on these operations only).
+_REFUSED_BY_FILE_TYPE = {
+    ("/chat/sessions/{session_id}/messages", "post"):
+        "A file whose extension is not in ALLOWED_ATTACHMENT_TYPES (`attachment_type_not_allowed`), or a body "
+        "neither multipart nor JSON (`unsupported_content_type`)",
+    ("/chat/sessions/{session_id}/attachments", "post"):
+        "A file whose extension is not in ALLOWED_ATTACHMENT_TYPES (`attachment_type_not_allowed`), or a body "
+        "that is not multipart (`unsupported_content_type`)",
+    ("/knowledge/documents", "post"):
+        "A file whose extension is not an ingestible document type (`document_type_not_supported`), or a body "
+        "that is not multipart",
+}
 
 
 def install_error_docs(app: FastAPI) -> None:
@@ -69,8 +82,12 @@ def _describe_bodies(schema: dict[str, Any], max_files: int) -> None:
             "type": "object", "required": ["attachments"],
             "properties": {"attachments": {"type": "array", "minItems": 1, "maxItems": max_files,
                                            "items": {"type": "string", "format": "binary"}}}}}}}
-        upload.setdefault("responses", {}).update({status: {"description": text}
-                                                   for status, text in _WITH_BODY.items()})
+        for status, text in _WITH_BODY.items():
+            upload.setdefault("responses", {}).setdefault(status, {"description": text})
+    for (path, method), text in _REFUSED_BY_FILE_TYPE.items():
+        refused = paths.get(path, {}).get(method, {}).get("responses", {}).get("415")
+        if refused is not None:
+            refused["description"] = text
     message = paths.get("/chat/sessions/{session_id}/messages", {}).get("post", {})
     form = message.get("requestBody", {}).get("content", {}).get("multipart/form-data", {}).get("schema", {})
     if "attachments" in form.get("properties", {}):

@@ -46,7 +46,7 @@ from app.realtime.router import router as realtime_router
 from app.redis_client import build_redis
 from app.security.api_keys import parse_api_keys
 from app.security.input_guard import InputGuardMiddleware
-from app.security.rate_limit import RateLimitMiddleware, build_storage
+from app.security.rate_limit import RateLimitMiddleware, RateLimits, build_storage
 from app.session.cleanup import SessionCleanup
 from app.session.manager import build_session_manager
 from app.staff.admin_router import router as staff_admin_router
@@ -167,7 +167,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Inside CORS (a browser can read the 429) and inside the request context (it carries the request id).
     # One counter store for rate limits and upload byte quotas (Redis when configured: shared by instances).
     app.state.limits_storage = build_storage(settings)
-    app.add_middleware(RateLimitMiddleware, settings=settings, storage=app.state.limits_storage)
+    # The WebSocket handler counts `message` frames with the same rules and counters (app.state.rate_limits).
+    app.state.rate_limits = RateLimits(settings, app.state.limits_storage)
+    app.add_middleware(RateLimitMiddleware, limits=app.state.rate_limits)
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
                        allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
                        allow_headers=["Authorization", "Content-Type", "X-Session-Token", "X-Request-ID"],

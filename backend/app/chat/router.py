@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -12,6 +13,8 @@ from starlette.datastructures import UploadFile
 from app.chat.attachments import PendingAttachment, read_uploads
 from app.chat.messages import attachment_info, message_response, public_message
 from app.chat.schemas import (
+    CLIENT_ID_MAX_LENGTH,
+    CLIENT_ID_PATTERN,
     CreateSessionRequest,
     HistoryPage,
     MessageResponse,
@@ -20,11 +23,12 @@ from app.chat.schemas import (
     SessionCreated,
     SessionInfo,
 )
+from app.chat.service import DuplicateMessage
 from app.chat.uploads import UploadedAttachments, store_uploads
 from app.chat.validation import message_problem
-from app.db.enums import SessionStatus
+from app.db.enums import HandoffState, SessionStatus
 from app.deps import ActiveChatSessionDep, ChatSessionDep, ServicesDep
-from app.errors import AppError, Unprocessable, UnsupportedMediaType
+from app.errors import AppError, Conflict, Unprocessable, UnsupportedMediaType
 from app.files.quota import check_attachment_quota
 from app.observability import metrics
 from app.observability.context import bind_session
@@ -37,17 +41,20 @@ _AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "Unknown session"},
 }
 
+_CLIENT_ID = {"type": "string", "minLength": 1, "maxLength": CLIENT_ID_MAX_LENGTH, "pattern": CLIENT_ID_PATTERN,
+              "description": "Your id for this message: a resend with the same id (after a timeout or a dropped "
+                             "connection) is stored once and answered once"}
 _MESSAGE_BODY = {
     "requestBody": {
         "required": True,
         "content": {
             "multipart/form-data": {"schema": {
                 "type": "object", "required": ["message"],
-                "properties": {"message": {"type": "string"},
+                "properties": {"message": {"type": "string"}, "client_id": _CLIENT_ID,
                                "attachments": {"type": "array", "items": {"type": "string", "format": "binary"}}},
             }},
             "application/json": {"schema": {"type": "object", "required": ["message"],
-                                            "properties": {"message": {"type": "string"}}}},
+                                            "properties": {"message": {"type": "string"}, "client_id": _CLIENT_ID}}},
         },
     }
 }
@@ -93,12 +100,16 @@ async def get_history(session: ChatSessionDep, services: ServicesDep,
 
 
 @router.post("/sessions/{session_id}/messages", response_model=MessageResponse, openapi_extra=_MESSAGE_BODY,
-             responses={**_AUTH_RESPONSES, 409: {"description": "Session closed"},
+             responses={**_AUTH_RESPONSES,
+                        409: {"description": "Session closed, or a resent `client_id` whose question the "
+                                             "conversation moved past unanswered (`message_superseded`)"},
                         413: {"description": "Attachment or body too large"},
                         415: {"description": "Attachment type or body content type not allowed"}})
 async def send_message(request: Request, session: ActiveChatSessionDep,
                        services: ServicesDep) -> MessageResponse:
-    text, uploads = await _read_message_request(request)
+    """With a `client_id`, a resend (the answer was lost to a timeout, a dropped connection, a crashed
+    server) is stored once: it gets the stored reply, or the stored question is answered now if it never was."""
+    text, uploads, client_id = await _read_message_request(request)
     settings = services.settings
     text = text.strip()
     problem = message_problem(text, settings)
@@ -106,7 +117,13 @@ async def send_message(request: Request, session: ActiveChatSessionDep,
         raise Unprocessable(problem[1], code=problem[0])
     pending: list[PendingAttachment] = await read_uploads(uploads, settings)
     await check_attachment_quota(request, services.db, settings, session.id, pending)
-    turn = await services.chat.handle_turn(session, text, pending)
+    try:
+        turn = await services.chat.handle_turn(session, text, pending, client_id=client_id)
+    except DuplicateMessage as dup:
+        if dup.reply is None and dup.handoff_state == HandoffState.BOT:
+            raise Conflict("This message was stored, but the conversation moved on before it was answered; "
+                           "send it again with a new client_id", code="message_superseded") from None
+        return message_response(dup.user_message, dup.attachments, dup.reply, dup.handoff_state)
     return message_response(turn.user_message, turn.attachments, turn.assistant_message, turn.handoff_state,
                             turn.queue_position)
 
@@ -134,7 +151,17 @@ async def upload_attachments(request: Request, session: ActiveChatSessionDep,
     return UploadedAttachments(attachments=[attachment_info(a) for a in rows])
 
 
-async def _read_message_request(request: Request) -> tuple[str, list[UploadFile]]:
+def _client_id(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 1 <= len(value) <= CLIENT_ID_MAX_LENGTH \
+            or re.fullmatch(CLIENT_ID_PATTERN, value) is None:
+        raise Unprocessable([{"loc": ["body", "client_id"], "type": "string_pattern_mismatch",
+                              "msg": f"client_id must be 1-{CLIENT_ID_MAX_LENGTH} of A-Z a-z 0-9 . _ : -"}])
+    return value
+
+
+async def _read_message_request(request: Request) -> tuple[str, list[UploadFile], str | None]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json":
         raw = await request.body()
@@ -144,7 +171,8 @@ async def _read_message_request(request: Request) -> tuple[str, list[UploadFile]
             metrics.ERRORS.labels(type="malformed_json").inc()
             raise AppError("Request body is not valid JSON", code="malformed_json") from exc
         try:
-            return SendMessageJSON.model_validate(payload).message, []
+            body = SendMessageJSON.model_validate(payload)
+            return body.message, [], body.client_id
         except ValidationError as exc:
             raise Unprocessable([{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
                                  for e in exc.errors()]) from exc
@@ -158,7 +186,7 @@ async def _read_message_request(request: Request) -> tuple[str, list[UploadFile]
         uploads = [f for f in form.getlist("attachments") if isinstance(f, UploadFile)]
         if any(not isinstance(f, UploadFile) for f in form.getlist("attachments")):
             raise Unprocessable("attachments must be files", code="attachments_not_files")
-        return message, uploads
+        return message, uploads, _client_id(form.get("client_id"))
     raise UnsupportedMediaType("Send the message as multipart/form-data or application/json",
                                code="unsupported_content_type")
 

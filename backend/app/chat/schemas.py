@@ -73,10 +73,19 @@ class HandoffStatus(BaseModel):
     can_rate: bool = Field(default=False, description="A person resolved it and it was not rated yet")
 
 
+# A sender's id for one message (REST body or WebSocket frame): a resend with the same id is not stored twice.
+CLIENT_ID_PATTERN = r"^[A-Za-z0-9._:-]+$"
+CLIENT_ID_MAX_LENGTH = 64
+
+
 class SendMessageJSON(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     message: str
+    client_id: str | None = Field(default=None, min_length=1, max_length=CLIENT_ID_MAX_LENGTH,
+                                  pattern=CLIENT_ID_PATTERN,
+                                  description="Your id for this message: a resend with the same id (after a "
+                                              "timeout or a dropped connection) is stored once and answered once")
 
 
 class SourceMetadata(BaseModel):
@@ -141,7 +150,7 @@ class HistoryMessage(BaseModel):
     created_at: datetime
     # On an assistant reply that handed the conversation to a human.
     escalation: EscalationInfo | None = None
-    # The sender's id of a customer message sent over the WebSocket (`client_id`), else null.
+    # The sender's id of a customer message (`client_id` of a REST body or WebSocket frame), else null.
     client_id: str | None = None
     # Who wrote a staff member's message (role `agent`).
     author: AuthorInfo | None = None

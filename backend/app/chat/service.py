@@ -61,11 +61,14 @@ class HandoffGate(Protocol):
 
 
 class DuplicateMessage(Exception):
-    """A message whose client_id the session already has: nothing stored, no turn (WebSocket resend)."""
+    """A message whose client_id the session already has: nothing stored, no turn (a resend). `reply` is
+    its stored reply; None when a person handles the conversation or it moved on past the question."""
 
-    def __init__(self, user_message: Message, attachments: list[Attachment], reply: Message | None) -> None:
+    def __init__(self, user_message: Message, attachments: list[Attachment], reply: Message | None,
+                 handoff_state: HandoffState = HandoffState.BOT) -> None:
         super().__init__("duplicate client_id")
         self.user_message, self.attachments, self.reply = user_message, attachments, reply
+        self.handoff_state = handoff_state
 
 
 class AgentUnavailable(ServiceUnavailable):
@@ -172,9 +175,10 @@ class ChatService:
         if stored.duplicate:
             reply_row, moved_on = await self._reply_to(user_message)
             if reply_row is not None or moved_on or stored.handoff_state in HUMAN_STATES:
-                raise DuplicateMessage(user_message, attachments, reply_row)
+                raise DuplicateMessage(user_message, attachments, reply_row, stored.handoff_state)
             # The question is the newest message and has no reply: its first turn failed (503
-            # agent_unavailable). The resend is the customer's retry, so answer the stored question now.
+            # agent_unavailable) or died with its instance (we hold the session's lock, so no turn is
+            # running for it). The resend is the customer's retry: answer the stored question now.
             text = user_message.content
             log.info("chat.turn.retried", extra={"channel": channel})
         else:
@@ -223,11 +227,14 @@ class ChatService:
         directory = self.settings.attachments_dir / session.id.hex
         written: list[Path] = await anyio.to_thread.run_sync(write_files, pending, directory) if pending else []
         try:
-            return await self.repo.add_user_message(session.id, text, new_files(pending, written), client_id,
-                                                    attachment_ids, history_limit=HISTORY_MESSAGES)
+            stored = await self.repo.add_user_message(session.id, text, new_files(pending, written), client_id,
+                                                      attachment_ids, history_limit=HISTORY_MESSAGES)
         except BaseException:
             remove_files(written)
             raise
+        if stored.duplicate and written:
+            remove_files(written)  # a resend's files: the stored message keeps the first send's
+        return stored
 
     async def _reply_to(self, user_message: Message) -> tuple[Message | None, bool]:
         """The stored reply to `user_message` (or None), and whether anything at all was stored after it.

@@ -67,7 +67,7 @@ class ChatSession(Base):
 class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (Index("ix_messages_session_seq", "session_id", "seq", unique=True),
-                      # A resent WebSocket message (same client_id) is recognised, never stored twice.
+                      # A resent message (same client_id, REST or WebSocket) is recognised, never stored twice.
                       Index("ix_messages_session_client_id", "session_id", "client_id", unique=True))
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -79,7 +79,7 @@ class Message(Base):
     sources: Mapped[list[Any]] = mapped_column(JSON, default=list)
     tool_calls: Mapped[list[Any]] = mapped_column(JSON, default=list)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
-    # The sender's id for a user message (WebSocket `client_id`); NULL for REST and for replies.
+    # The sender's id for a user message (`client_id` of a REST body or WebSocket frame); NULL for replies.
     client_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from app.chat.schemas import CLIENT_ID_MAX_LENGTH, CLIENT_ID_PATTERN
 from app.security.input_guard import clean_text_escapes
 
 
@@ -28,7 +29,8 @@ class MessageFrame(_ClientFrame):
     type: Literal["message"]
     content: str = Field(max_length=1_000_000)
     attachment_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
-    client_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+    client_id: str | None = Field(default=None, min_length=1, max_length=CLIENT_ID_MAX_LENGTH,
+                                  pattern=CLIENT_ID_PATTERN)
 
 
 class TypingFrame(_ClientFrame):

@@ -33,6 +33,7 @@ from app.realtime.client_frames import (
     parse_client_frame,
 )
 from app.realtime.connection import Connection
+from app.security.rate_limit import RateLimits
 from app.state import Services
 
 log = logging.getLogger("app.realtime")
@@ -75,11 +76,11 @@ async def websocket_chat(ws: WebSocket) -> None:
     hub = services.realtime
     conn: Connection | None = None
     try:
-        session, last_message_id = await _authenticate(ws, services)
+        session, token, last_message_id = await _authenticate(ws, services)
         conn = Connection(ws, session.id, services.settings)
         await hub.add(conn)
         await _greet(conn, services, last_message_id)
-        await _serve(conn, services, session)
+        await _serve(conn, services, session, token)
         code = conn.close_code or 1000
     except _Close as exc:
         code = exc.code
@@ -99,7 +100,7 @@ async def websocket_chat(ws: WebSocket) -> None:
                 await asyncio.wait_for(ws.close(code), 2.0)
 
 
-async def _authenticate(ws: WebSocket, services: Services) -> tuple[ChatSession, uuid.UUID | None]:
+async def _authenticate(ws: WebSocket, services: Services) -> tuple[ChatSession, str, uuid.UUID | None]:
     """The token from the query string or a first `auth` frame, checked by the same gate as REST."""
     params = ws.query_params
     try:
@@ -132,7 +133,7 @@ async def _authenticate(ws: WebSocket, services: Services) -> tuple[ChatSession,
         raise _Close(CLOSE_UNAUTHORIZED) from None
     if session.status != SessionStatus.ACTIVE:
         raise _Close(CLOSE_SESSION_CLOSED)
-    return session, last
+    return session, token, last
 
 
 async def _greet(conn: Connection, services: Services, last_message_id: uuid.UUID | None) -> None:
@@ -154,10 +155,10 @@ async def _greet(conn: Connection, services: Services, last_message_id: uuid.UUI
     conn.go_live()
 
 
-async def _serve(conn: Connection, services: Services, session: ChatSession) -> None:
+async def _serve(conn: Connection, services: Services, session: ChatSession, token: str) -> None:
     """Send and receive until the client leaves or the connection is told to close."""
     sender = asyncio.create_task(conn.run_sender())
-    receiver = asyncio.create_task(_receive(conn, services, session))
+    receiver = asyncio.create_task(_receive(conn, services, session, token))
     waits: set[asyncio.Future[Any]] = {sender, receiver, conn.closed}
     try:
         done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
@@ -170,8 +171,10 @@ async def _serve(conn: Connection, services: Services, session: ChatSession) -> 
             future.result()  # re-raise a disconnect or an error; a normal end closes below
 
 
-async def _receive(conn: Connection, services: Services, session: ChatSession) -> None:
+async def _receive(conn: Connection, services: Services, session: ChatSession, token: str) -> None:
     settings = services.settings
+    limits: RateLimits | None = getattr(conn.ws.app.state, "rate_limits", None)
+    client = conn.ws.client.host if conn.ws.client else "unknown"
     while True:
         message = await conn.ws.receive()
         if message["type"] == "websocket.disconnect":
@@ -204,7 +207,14 @@ async def _receive(conn: Connection, services: Services, session: ChatSession) -
         if isinstance(frame, PingFrame):
             conn.send(frames.pong())
         elif isinstance(frame, MessageFrame):
-            _start_turn(conn, services, session, frame)
+            # Counted with REST messages (RATE_LIMIT_MESSAGES, per client and per session): refused with
+            # an error frame, nothing stored; the socket stays open.
+            retry_after = await limits.message_over_limit(client, str(session.id), token) if limits else None
+            if retry_after is not None:
+                conn.send(frames.error("rate_limited", f"Too many messages; retry in {retry_after} s",
+                                       client_id=frame.client_id))
+            else:
+                _start_turn(conn, services, session, frame)
         elif isinstance(frame, AuthFrame):
             conn.send(frames.error("unknown_frame_type", "Already authenticated"))
         elif isinstance(frame, TypingFrame):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -127,3 +128,31 @@ async def test_websocket_handshakes_are_limited(data_dir: Path) -> None:
                 pass
         assert refused.value.response.status_code == 429
         assert refused.value.response.headers["Retry-After"]
+
+
+async def test_websocket_messages_spend_the_same_allowance_as_rest(data_dir: Path) -> None:
+    """RATE_LIMIT_MESSAGES counts a session's messages whichever transport carries them; over it, a
+    socket gets an error frame for that message (nothing stored) and stays open."""
+    from tests.realtime.conftest import new_session, open_socket, recv, recv_until
+
+    with LiveServer(data_dir, rate_limits_enabled=True, rate_limit_messages="3/minute") as live:
+        before = rejections("/ws", "messages")
+        session = await new_session(live)
+        async with open_socket(live, session) as ws:
+            for n in range(2):
+                await ws.send(json.dumps({"type": "message", "content": "How do I reset my password?",
+                                          "client_id": f"ws-{n}"}))
+                await recv_until(ws, "complete")
+            assert (await session.rest("POST", "/messages", json={"message": "And my plan?"})).status_code == 200
+            await recv_until(ws, "complete")  # the REST turn's frames reach the socket too
+            await ws.send(json.dumps({"type": "message", "content": "One more?", "client_id": "ws-over"}))
+            refused = await recv(ws)
+            assert refused["type"] == "error" and refused["code"] == "rate_limited", refused
+            assert refused["client_id"] == "ws-over" and "retry in" in refused["detail"]
+            await ws.send(json.dumps({"type": "ping"}))
+            assert await recv(ws) == {"type": "pong"}  # the socket stays open
+            # Two of the three came over the socket: REST is over the limit as well.
+            over = await session.rest("POST", "/messages", json={"message": "And now?"})
+            assert over.status_code == 429 and over.json()["code"] == "rate_limited"
+        assert [m.get("client_id") for m in await session.history() if m["role"] == "user"] == ["ws-0", "ws-1", None]
+        assert rejections("/ws", "messages") == before + 1
