@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Precision and recall of the escalation decision on labelled messages.
 
-    python scripts/eval_escalation.py docs/eval/escalation.jsonl [--show-errors]
+    python scripts/eval_escalation.py docs/eval/escalation.jsonl [--show-errors] [--rules-only]
 
-Each line is {"text": "...", "escalate": true|false}. Runs the same rules the agent uses
-(app.tools.escalation_rules.detect_escalation) on the customer's text alone.
+Each line is {"text": "...", "escalate": true|false}. Runs the same decision the agent makes on the
+customer's text alone: the rules (app.tools.escalation_rules), then the similarity to the described
+intents in the app's embedding (app.tools.escalation_intents); `--rules-only` measures the rules alone.
 """
 
 from __future__ import annotations
@@ -13,25 +14,29 @@ import argparse
 import json
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
 
-from app.tools.escalation_rules import detect_escalation  # noqa: E402
+from app.tools.escalation_rules import EscalationDecision, detect_escalation  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", type=Path)
     parser.add_argument("--show-errors", action="store_true", help="print every misclassified message")
+    parser.add_argument("--rules-only", action="store_true", help="the keyword rules without the intent similarity")
+    parser.add_argument("--model", default="", help="EMBEDDING_MODEL (default: the packaged all-MiniLM-L6-v2)")
     args = parser.parse_args()
+    detect = detect_escalation if args.rules_only else _rules_and_meaning(args.model)
 
     rows = [json.loads(line) for line in args.file.read_text().splitlines() if line.strip()]
     tp = fp = fn = tn = 0
     reasons: Counter[str] = Counter()
     errors: list[str] = []
     for row in rows:
-        decision = detect_escalation(row["text"])
+        decision = detect(row["text"])
         predicted, expected = decision is not None, bool(row["escalate"])
         if decision:
             reasons[decision.reason] += 1
@@ -55,6 +60,13 @@ def main() -> None:
     if args.show_errors and errors:
         print("errors:")
         print("\n".join(errors))
+
+
+def _rules_and_meaning(model: str) -> Callable[[str], EscalationDecision | None]:
+    from app.knowledge.embeddings import load_embedder
+    from app.tools.escalation_intents import EscalationIntents
+
+    return EscalationIntents(load_embedder(model)).detect_sync
 
 
 if __name__ == "__main__":

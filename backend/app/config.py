@@ -199,6 +199,10 @@ class Settings(BaseSettings):
     system_prompt: str = ""
     # Older turns beyond this (about 4 characters per token) are folded into a running summary.
     history_token_budget: int = Field(default=2000, ge=100)
+    # Besides the keyword rules, hand over when the customer's message is close in meaning to a described
+    # reason (asking for a person, frustration, account security, legal or safety) and clearly closer
+    # to it than to ordinary support questions (app/tools/escalation_intents.py; uses the loaded embedder).
+    escalation_intents: bool = True
     enabled_tools: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["rag_search", "memory", "attachment", "escalation"])
     tool_timeout_seconds: float = Field(default=10.0, gt=0)

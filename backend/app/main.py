@@ -57,6 +57,7 @@ from app.staff.widget_settings import router as widget_settings_router
 from app.staff.wiring import build_staff_side
 from app.staff.ws import router as staff_ws_router
 from app.state import Readiness, Services
+from app.tools.escalation_intents import EscalationIntents
 from app.tools.registry import ToolRegistry
 from app.web.router import log_dist_status
 from app.web.router import router as web_router
@@ -89,8 +90,12 @@ async def build_services(settings: Settings) -> Services:
     redis = build_redis(settings)  # the one client: session store, locks, realtime bus, query cache
     knowledge = build_knowledge_base(settings, embedder, store, redis)
     await anyio.to_thread.run_sync(knowledge.recalibrate)  # now, not on the first customer's question
+    intents = EscalationIntents(embedder) if settings.escalation_intents else None
+    if intents is not None:
+        await anyio.to_thread.run_sync(intents.prepare)  # encode the descriptions now, not in a turn
     agent = CustomerSupportAgent(ToolRegistry.from_settings(settings, knowledge=knowledge, db=db),
-                                 build_provider(settings), history_token_budget=settings.history_token_budget)
+                                 build_provider(settings), history_token_budget=settings.history_token_budget,
+                                 intents=intents)
     sessions = await build_session_manager(settings, db, redis)
     bus = await start_bus(settings, redis)
     repo = MessageRepository(db)

@@ -21,6 +21,7 @@ from app.agents.providers.local import LocalResponder
 from app.agents.providers.openai import LLMUnavailable
 from app.agents.turn import HistoryItem, Turn, TurnInput
 from app.observability import metrics
+from app.tools.escalation_intents import EscalationIntents
 from app.tools.escalation_rules import EscalationDecision, detect_escalation
 from app.tools.memory_facts import extract_facts
 from app.tools.memory_tool import MemoryTool
@@ -39,8 +40,9 @@ class Provider(Protocol):
 
 class CustomerSupportAgent:
     def __init__(self, registry: ToolRegistry, provider: Provider | None = None,
-                 history_token_budget: int = 2000) -> None:
+                 history_token_budget: int = 2000, intents: EscalationIntents | None = None) -> None:
         self.registry = registry
+        self.intents = intents  # escalation by meaning, after the rules (None: the rules alone)
         # One built-in responder: when it is also the configured provider, `stream()` must recognise it
         # as such (by identity) to count its answers under provider="local".
         self.local = provider if isinstance(provider, LocalResponder) else LocalResponder()
@@ -52,6 +54,8 @@ class CustomerSupportAgent:
         close_provider = getattr(self.provider, "close", None)
         if close_provider is not None:
             await close_provider()
+        if self.intents is not None:
+            await self.intents.aclose()
         await self.registry.close()
 
     async def respond(self, turn_input: TurnInput) -> AgentReply:
@@ -69,7 +73,7 @@ class CustomerSupportAgent:
         async for event in self._prepare(turn):
             yield event
 
-        decision = detect_escalation(turn_input.text)  # the customer's words only, never file text
+        decision = await self._escalation(turn_input.text)  # the customer's words only, never file text
         if decision is not None and turn.enabled("escalation"):
             async for event in self._hand_over(turn, decision):
                 yield event
@@ -111,6 +115,18 @@ class CustomerSupportAgent:
             async for event in self._hand_over(turn, EscalationDecision("repeated_failure", "normal"), lead="\n\n"):
                 yield event
         yield TurnComplete(self._reply(turn, degraded=degraded))
+
+    async def _escalation(self, text: str) -> EscalationDecision | None:
+        """The rules, then (if configured) the similarity to described intents; the latter is a help,
+        so when it fails the rules' verdict stands."""
+        decision = detect_escalation(text)
+        if decision is not None or self.intents is None:
+            return decision
+        try:
+            return await self.intents.detect(text)
+        except Exception as exc:  # noqa: BLE001 - never lose a turn to the classifier
+            log.warning("agent.escalation_intents.failed", extra={"error": type(exc).__name__})
+            return None
 
     async def _prepare(self, turn: Turn) -> AsyncIterator[AgentEvent]:
         memory = self.registry.get("memory")

@@ -17,6 +17,7 @@ from app.agents.events import AgentEvent, TextDelta
 from app.agents.question import QuestionPlan, plan
 from app.agents.turn import Turn
 from app.knowledge.search import Retrieval, SearchHit
+from app.tools import attachment_fields
 from app.tools.attachment_tool import FileText
 from app.tools.extractive import blocks, select
 from app.tools.memory_facts import LABELS, recall_request
@@ -60,8 +61,12 @@ class LocalResponder:
             yield self._say(turn, "Is there anything I can help you with about it?")
             return
 
+        # "that order", "the invoice I sent": the customer's file answers first (attachment_fields).
+        reference = attachment_fields.reference(text) if turn.input.attachments else None
+        if reference == "weak" and attachment_fields.asked_field(text) is None:
+            reference = None  # "where is my order?": nothing a file could answer
         about_files = bool(turn.input.new_attachments) or (bool(turn.input.attachments)
-                                                           and bool(_ABOUT_FILE.search(text)))
+                                                           and (bool(_ABOUT_FILE.search(text)) or bool(reference)))
         if about_files and turn.enabled("attachment") and not turn.files:
             await turn.call("attachment", {"question": text})
             for event in turn.drain():
@@ -70,10 +75,16 @@ class LocalResponder:
         notices = turn.take_notices()
         if notices:
             yield self._say(turn, "\n\n".join(notices) + "\n\n")
-        for file in readable:
+        from_file = attachment_fields.answer(readable, text) if reference else None
+        if from_file:  # the total, date or items asked for, found in the file: the answer, the file its source
+            yield self._say(turn, from_file)
+            return
+        # An order word alone ("that order") points at the file only when the file holds what was asked.
+        weak_only = reference == "weak" and not turn.input.new_attachments and not _ABOUT_FILE.search(text)
+        for file in [] if weak_only else readable:
             yield self._say(turn, _file_answer(file, text) + "\n\n")
-        asks_about_file = readable and re.search(r"\b(?:file|document|attachment|attached|upload|pdf|invoice"
-                                                 r"|receipt|statement|spreadsheet)\b", text, re.I)
+        asks_about_file = readable and (reference == "strong" or re.search(
+            r"\b(?:file|document|attachment|attached|upload|pdf|invoice|receipt|statement|spreadsheet)\b", text, re.I))
         if asks_about_file:
             return
 
