@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 
 from app.knowledge.search import SearchHit
 from app.tools.extractive import STOPWORDS, blocks, is_list, score, select, terms
@@ -82,14 +83,25 @@ def excerpt(content: str, question: str, max_chars: int) -> str:
     return drop_empty_headings(trim_tables(text, question))
 
 
-def value_line(content: str, question: str) -> tuple[str, float | None, str, str]:
-    """The line (table row, list item or sentence) that best answers `question` and holds a number,
-    with that number, its unit ("$" or "%") and its spelling; ("", None, "", "") when no line has one."""
+@dataclass(frozen=True)
+class Figure:
+    """A line (table row, list item or sentence) holding a number, with how well it fits the question."""
+
+    line: str
+    value: float
+    unit: str  # "$", "%" or ""
+    spelled: str  # the number as written ("$24.95")
+    fit: float
+
+
+def figures(content: str, question: str) -> list[Figure]:
+    """Every line of `content` that holds a number, scored against `question` (a line whose number has the
+    unit the question asks about, "%" for a rate, "$" for a fee, fits better), best first."""
     asked = set(terms(question))
     wants = "%" if re.search(r"%|\b(?:apr|apy|rate|interest|percent)", question, re.I) else \
         "$" if re.search(r"\$|\b(?:fee|fees|cost|costs|price|pay|charge|cheap|expensive|much)\b", question, re.I) \
         else ""
-    candidates = []
+    found = []
     for block in blocks(content):
         units = block.splitlines() if is_list(block) or "|" in block else re.split(r"(?<=[.!?])\s+", block)
         for line in units:
@@ -97,17 +109,97 @@ def value_line(content: str, question: str) -> tuple[str, float | None, str, str
             if not numbers or _TABLE_RULE.match(line):
                 continue
             fitting = [m for m in numbers if (m.group(3) or m.group(1) or "").strip() == wants] if wants else numbers
-            chosen = (fitting or numbers)[0]
-            s = score(terms(line), asked, {}) + (0.5 if fitting and wants else 0.0)
-            candidates.append((s, line.strip(), chosen))
-    if not candidates:
+            number = (fitting or numbers)[0]
+            fit = score(terms(line), asked, {}) + (0.5 if fitting and wants else 0.0)
+            unit = "%" if number.group(3) else "$" if number.group(1) else ""
+            found.append(Figure(line.strip(), float(number.group(2).replace(",", "")), unit,
+                                number.group(0).strip(), fit))
+    return sorted(found, key=lambda f: -f.fit)
+
+
+def value_line(content: str, question: str) -> tuple[str, float | None, str, str]:
+    """The line that best answers `question` and holds a number, with that number, its unit ("$" or "%")
+    and its spelling; ("", None, "", "") when no line has one."""
+    found = figures(content, question)
+    if not found or found[0].fit <= 0:
         return "", None, "", ""
-    best = max(candidates, key=lambda c: c[0])
-    if best[0] <= 0:
-        return "", None, "", ""
-    number = best[2]
-    unit = "%" if number.group(3) else "$" if number.group(1) else ""
-    return best[1], float(number.group(2).replace(",", "")), unit, number.group(0).strip()
+    best = found[0]
+    return best.line, best.value, best.unit, best.spelled
+
+
+# A comparison's two figures must state the same thing: a full match of their lines' wording (without
+# the figures and the options' names) counts as much as two more question words matched.
+LABEL_WEIGHT = 2.0
+
+
+def label(line: str, names: set[str]) -> set[str]:
+    """What a figure's line says, without its numbers and the compared options' names."""
+    return {t for t in terms(_NUMBER.sub(" ", line)) if t not in names and not t.isdigit()}
+
+
+# Pairs scoring within this share of the best match equally well: the length normalisation of the fit
+# moves a score by a few percent, a question word more or less by far more.
+AS_WELL = 0.9
+
+
+def paired_figures(a: list[Figure], b: list[Figure], names: set[str]) -> tuple[int, int] | None:
+    """Indexes of the two options' figures for the same attribute: same unit, lines worded alike, both
+    fitting the question. "Introductory APR: 0%" is never set against "standard APR of 20.49%"; between
+    pairs that match as well, the one whose figures differ is what tells the options apart (a "which is
+    lower" question presumes they differ)."""
+    pairs = []
+    for i, fa in enumerate(a):
+        for j, fb in enumerate(b):
+            if fa.unit != fb.unit or fa.fit <= 0 or fb.fit <= 0:
+                continue
+            la, lb = label(fa.line, names), label(fb.line, names)
+            alike = len(la & lb) / len(la | lb) if la | lb else 0.0
+            pairs.append((fa.fit + fb.fit + LABEL_WEIGHT * alike, fa.value != fb.value, i, j))
+    if not pairs:
+        return None
+    top = max(p[0] for p in pairs)
+    best = max((p for p in pairs if p[0] >= AS_WELL * top), key=lambda p: (p[1], p[0]))
+    return best[2], best[3]
+
+
+@dataclass(frozen=True)
+class Side:
+    """One option of a comparison: the passage quoted for it and the figure it states (if any)."""
+
+    option: str
+    hit: SearchHit | None
+    figure: Figure | None = None
+
+
+def compare(aspect: str, options: list[tuple[str, str, list[SearchHit]]], passages: int = 2) -> list[Side]:
+    """Each option's (name, query, hits) to the passage and figure quoted for it. Only passages that name
+    the option (its own, not a sibling's: see same_subject) are read, up to `passages` each, and the two
+    figures are chosen together so that they state the same thing (paired_figures)."""
+    names = set(terms(" ".join(name for name, _, _ in options)))
+    pools: list[tuple[str, SearchHit | None, list[tuple[SearchHit, Figure]]]] = []
+    for name, query, hits in options:
+        own = [h for h in hits if about(h, name)] or hits
+        if not own:
+            pools.append((name, None, []))
+            continue
+        first = best_hit(query, own)
+        read = [first] + [h for h in own if h is not first and same_subject(first, h)][:passages - 1]
+        pools.append((name, first, [(h, f) for h in read for f in figures(h.content, f"{aspect} {query}")]))
+    if len(pools) == 2 and all(p[2] for p in pools):
+        pair = paired_figures([f for _, f in pools[0][2]], [f for _, f in pools[1][2]], names)
+        if pair is not None:
+            return [Side(name, *figs[k]) for (name, _, figs), k in zip(pools, pair, strict=True)]
+    sides = []
+    for name, first, figs in pools:
+        fitting = [(h, f) for h, f in figs if f.fit > 0]
+        sides.append(Side(name, *fitting[0]) if fitting else Side(name, first))
+    return sides
+
+
+def about(hit: SearchHit, option: str) -> bool:
+    """The passage names the option in its title (or, for an untitled one, its text)."""
+    wanted = set(terms(option))
+    return bool(wanted) and wanted <= set(terms(title_of(hit) if hit.metadata.get("title") else hit.content))
 
 
 def content_words(text: str) -> str:

@@ -1,6 +1,6 @@
 """Composing from passages: table rows, empty headings, the value a comparison compares, the passage chosen."""
 
-from app.agents.compose import best_hit, drop_empty_headings, excerpt, trim_tables, value_line
+from app.agents.compose import best_hit, compare, drop_empty_headings, excerpt, trim_tables, value_line
 from app.knowledge.search import SearchHit
 
 PRICES = """**Delivery options**
@@ -45,3 +45,38 @@ def test_a_nearly_as_close_passage_that_says_what_was_asked_beats_one_sharing_a_
             _hit("far", 0.50, "Credit score checks are soft.")]
     assert best_hit("min credit score for the card?", hits).id == "apply"
     assert best_hit("minimum monthly payment?", hits).id == "payments"
+
+
+def _titled(doc: str, title: str, score: float, content: str) -> SearchHit:
+    return SearchHit(doc, content, {"doc_id": doc, "title": title, "source": f"{doc}.md"}, 1 - score, score)
+
+
+PROMO = """## Promotional rate
+- Introductory APR for new customers: 0%
+- Standard APR after the promotional period: {standard}
+
+## Offer window
+- Open your account by 2025-12-31"""
+
+
+def test_a_comparison_sets_the_same_attribute_of_both_options_side_by_side() -> None:
+    # Both promo pages state the same introductory 0% and a different standard APR: the standard APRs are
+    # what tells the cards apart, never one card's 0% against the other's standard rate.
+    north = [_titled("north-promo", "North Card: New customer promo", 0.8, PROMO.format(standard="17.99%")),
+             _titled("north-business", "Business North Card: Rates", 0.79, "- Purchase APR: 9.99%")]
+    south = [_titled("south-promo", "South Card: New customer promo", 0.8,
+                     "Balances carried after the first year accrue interest at the standard APR of 22.49%.\n\n"
+                     + PROMO.format(standard="22.49%"))]
+    sides = compare("card APR", [("North", "lower APR North", north), ("South", "lower APR South", south)])
+    assert [s.hit.id for s in sides if s.hit] == ["north-promo", "south-promo"]
+    assert [s.figure.spelled for s in sides if s.figure] == ["17.99%", "22.49%"]
+    assert all("Standard APR" in s.figure.line for s in sides if s.figure)
+
+
+def test_a_comparison_reads_only_passages_about_the_named_option() -> None:
+    hits = [_titled("other", "Summit Card: Rates", 0.82, "- Annual fee: $95.00"),
+            _titled("named", "Harbor Card: Rates", 0.80, "- Annual fee: $0.00")]
+    other = [_titled("b", "Delta Card: Rates", 0.8, "- Annual fee: $45.00")]
+    sides = compare("annual fee", [("Harbor", "Harbor annual fee", hits), ("Delta", "Delta annual fee", other)])
+    assert sides[0].hit is not None and sides[0].hit.id == "named" and sides[0].figure.spelled == "$0.00"
+    assert sides[1].figure is not None and sides[1].figure.spelled == "$45.00"

@@ -146,27 +146,24 @@ class LocalResponder:
     async def _comparison(self, turn: Turn, shape: QuestionPlan) -> tuple[list[SearchHit], str] | None:
         """Both options from their own passages, and the winner named when the figures compare."""
         cited: list[SearchHit] = []
-        found: list[tuple[Any, ...]] = []
-        for option, query in zip(shape.labels, shape.parts, strict=True):
-            hits = await self._retrieve(turn, query)
-            if not hits:
-                found.append((option, None, "", None, "", ""))
-                continue
-            hit = compose.best_hit(query, hits)
-            line, value, unit, spelled = compose.value_line(hit.content, f"{shape.aspect} {query}")
-            found.append((option, hit, line, value, unit, spelled))
-        if not any(hit for _, hit, *_ in found):
+        options = [(option, query, await self._retrieve(turn, query))
+                   for option, query in zip(shape.labels, shape.parts, strict=True)]
+        sides = compose.compare(shape.aspect, options)
+        if not any(side.hit for side in sides):
             return None
         lines = []
         numbers = {}
-        for option, hit, line, *_ in found:
-            if hit is None:
-                lines.append(f"**{option}**: I couldn't find this in our help center.")
+        for side in sides:
+            if side.hit is None:
+                lines.append(f"**{side.option}**: I couldn't find this in our help center.")
                 continue
-            number = _cite(cited, hit)
-            numbers[option] = number
-            quote = line or compose.excerpt(hit.content, f"{shape.aspect} {option}", PART_CHARS)
-            lines.append(f"**{option}** (from **{compose.title_of(hit)}** [{number}]):\n\n{quote}")
+            number = _cite(cited, side.hit)
+            numbers[side.option] = number
+            quote = side.figure.line if side.figure else compose.excerpt(side.hit.content,
+                                                                         f"{shape.aspect} {side.option}", PART_CHARS)
+            lines.append(f"**{side.option}** (from **{compose.title_of(side.hit)}** [{number}]):\n\n{quote}")
+        found = [(s.option, s.hit, "", s.figure.value if s.figure else None, s.figure.unit if s.figure else "",
+                  s.figure.spelled if s.figure else "") for s in sides]
         verdict = _verdict(shape, found, numbers)
         return cited, "\n\n".join(([verdict] if verdict else []) + lines)
 
