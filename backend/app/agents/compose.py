@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.knowledge.search import SearchHit
 from app.tools.extractive import STOPWORDS, blocks, is_list, score, select, terms
@@ -74,6 +74,52 @@ def drop_empty_headings(text: str) -> str:
             lines.pop()
         cleaned.append("\n".join(lines))
     return "\n\n".join(cleaned)
+
+
+def lead_with_answer(text: str, question: str) -> str:
+    """The block that answers first (with its heading), then the rest in their order.
+
+    Moved only when the passage's first block would not count as relevant by itself (under half the
+    best block's score, the bar `select` uses): a passage that opens with its rule keeps its order.
+    """
+    units = blocks(text)
+    asked = set(terms(question))
+    content = [i for i, u in enumerate(units) if not _HEADING_ONLY.match(u)]
+    if len(content) < 2 or not asked:
+        return text
+    unit_terms = [terms(u) for u in units]
+    df = {t: sum(1 for ut in unit_terms if t in ut) for t in asked}
+    weights = {t: 1.0 + math.log((1 + len(units)) / (1 + df[t])) for t in asked}
+    scores = [score(ut, asked, weights) for ut in unit_terms]
+    best = max(content, key=lambda i: (scores[i], -i))
+    first = content[0]
+    if best == first or scores[first] >= 0.5 * scores[best]:
+        return text
+    return drop_empty_headings("\n\n".join([units[best]] + [u for i, u in enumerate(units) if i != best]))
+
+
+def cited_as(hit: SearchHit, quoted: str) -> tuple[SearchHit, str]:
+    """The hit as cited for `quoted`: a passage joined from several sections names the one(s) actually
+    quoted (its inline heading moves into the citation when only one is)."""
+    sections = [str(s) for s in hit.metadata.get("sections") or []]
+    if not sections:
+        return hit, quoted
+    shown = [s for s in sections if s and f"**{s}**" in quoted] or sections[:1]
+    metadata = {**hit.metadata, "section": shown[0]}
+    if len(shown) == 1:
+        metadata.pop("sections", None)
+        marker = f"**{shown[0]}**"
+        if quoted.startswith(marker):
+            quoted = quoted[len(marker):].lstrip("\n")
+    else:
+        metadata["sections"] = shown
+    return replace(hit, metadata=metadata), quoted
+
+
+def adds(first: str, extra: str, question: str) -> bool:
+    """A second passage is worth quoting only when it says something asked about that the first does not."""
+    asked = set(terms(question))
+    return bool((asked & set(terms(extra))) - set(terms(first)))
 
 
 def excerpt(content: str, question: str, max_chars: int) -> str:

@@ -1,6 +1,16 @@
 """Composing from passages: table rows, empty headings, the value a comparison compares, the passage chosen."""
 
-from app.agents.compose import best_hit, compare, drop_empty_headings, excerpt, trim_tables, value_line
+from app.agents.compose import (
+    adds,
+    best_hit,
+    cited_as,
+    compare,
+    drop_empty_headings,
+    excerpt,
+    lead_with_answer,
+    trim_tables,
+    value_line,
+)
 from app.knowledge.search import SearchHit
 
 PRICES = """**Delivery options**
@@ -80,3 +90,30 @@ def test_a_comparison_reads_only_passages_about_the_named_option() -> None:
     sides = compare("annual fee", [("Harbor", "Harbor annual fee", hits), ("Delta", "Delta annual fee", other)])
     assert sides[0].hit is not None and sides[0].hit.id == "named" and sides[0].figure.spelled == "$0.00"
     assert sides[1].figure is not None and sides[1].figure.spelled == "$45.00"
+
+
+def test_the_answer_leads_and_a_passage_that_opens_with_its_rule_keeps_its_order() -> None:
+    passage = ("We want every parcel to arrive on time.\n\n**Lost parcels**\n\nIf your parcel has not arrived "
+               "10 days after dispatch, we send a replacement free of charge.")
+    led = lead_with_answer(passage, "my parcel has not arrived, will you send a replacement?")
+    assert led.startswith("**Lost parcels**\n\nIf your parcel has not arrived")
+    assert led.endswith("on time.")
+    ruled = "Items can be returned within 30 days.\n\n**Exceptions**\n\nGift cards cannot be returned."
+    assert lead_with_answer(ruled, "how many days do I have to return items?") == ruled
+
+
+def test_a_joined_passage_is_cited_by_the_section_it_quotes() -> None:
+    hit = SearchHit("c:1", "**Fees**\n\n- Annual fee: $0.00\n\n**Rewards**\n\n- 2% cash back",
+                    {"doc_id": "c", "title": "Harbor Card", "section": "Fees", "sections": ["Fees", "Rewards"],
+                     "source": "c.md"}, 0.2, 0.8)
+    cited, text = cited_as(hit, "**Rewards**\n\n- 2% cash back")
+    assert cited.metadata["section"] == "Rewards" and "sections" not in cited.metadata
+    assert text == "- 2% cash back"  # the section is named in the citation, not repeated as a bare heading
+    both, _ = cited_as(hit, hit.content)
+    assert both.metadata["sections"] == ["Fees", "Rewards"]
+
+
+def test_a_second_passage_must_say_something_asked_that_the_first_does_not() -> None:
+    first = "- Annual fee: $0.00\n- Foreign transaction fee: 3%"
+    assert not adds(first, "The annual fee is $0.00 for every cardholder.", "annual fee on the Harbor Card")
+    assert adds(first, "Cash advances cost 5% of the amount.", "annual fee and cash advance cost")

@@ -113,14 +113,14 @@ class LocalResponder:
         hits = await self._retrieve(turn, question)
         if not hits:
             return None
-        first = compose.best_hit(question, hits)
-        chosen = [(first, _passage_text(first, question, WHOLE_PASSAGE_CHARS))]
-        for hit in [h for h in hits if h is not first][:1]:
-            if abs(first.distance - hit.distance) <= self.second_hit_margin \
-                    and compose.same_subject(first, hit):
+        best = compose.best_hit(question, hits)
+        chosen = [compose.cited_as(best, _passage_text(best, question, WHOLE_PASSAGE_CHARS))]
+        for hit in [h for h in hits if h is not best][:1]:
+            if abs(best.distance - hit.distance) <= self.second_hit_margin \
+                    and compose.same_subject(best, hit):
                 extra = compose.excerpt(hit.content, question, SECOND_PASSAGE_CHARS)
-                if extra and extra not in chosen[0][1]:
-                    chosen.append((hit, extra))
+                if extra and compose.adds(chosen[0][1], extra, question):
+                    chosen.append(compose.cited_as(hit, extra))
         text = "\n\n".join(_passage_answer(hit, n, content) for n, (hit, content) in enumerate(chosen, start=1))
         return [hit for hit, _ in chosen], text
 
@@ -232,14 +232,14 @@ def _question_part(text: str, facts: dict[str, str]) -> str:
 def _passage_text(hit: SearchHit, question: str, budget: int) -> str:
     content = compose.drop_empty_headings(compose.trim_tables(hit.content.strip(), question))
     if len(content) <= budget:
-        return content
+        return compose.lead_with_answer(content, question)
     picked = select(content, question, max_chars=budget)
     # A section's first block usually states its rule ("Items can be returned within 30 days...");
     # keep it in front of the matching blocks so a broad question still gets the main answer.
     lead = blocks(content)[0] if content else ""
     if picked and lead and lead not in picked and len(lead) + sum(len(p) for p in picked) <= budget:
         picked.insert(0, lead)
-    return compose.drop_empty_headings("\n\n".join(picked)) or content[:budget]
+    return compose.lead_with_answer(compose.drop_empty_headings("\n\n".join(picked)), question) or content[:budget]
 
 
 def _cite(cited: list[SearchHit], hit: SearchHit) -> int:
