@@ -236,9 +236,9 @@ def compare(aspect: str, options: list[tuple[str, str, list[SearchHit]]], passag
         if pair is not None:
             return [Side(name, *figs[k]) for (name, _, figs), k in zip(pools, pair, strict=True)]
     sides = []
-    for name, first, figs in pools:
+    for name, passage, figs in pools:
         fitting = [(h, f) for h, f in figs if f.fit > 0]
-        sides.append(Side(name, *fitting[0]) if fitting else Side(name, first))
+        sides.append(Side(name, *fitting[0]) if fitting else Side(name, passage))
     return sides
 
 
