@@ -68,7 +68,8 @@ def ingest(kb_dir: Path, data_dir: Path) -> dict[str, Any]:
 
 async def ask_all(data_dir: Path, questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     settings = Settings(_env_file=None, environment="test", data_dir=data_dir, log_level="WARNING",  # type: ignore[call-arg]
-                        kb_auto_ingest=False, rag_cache="off", chroma_collection=COLLECTION)
+                        kb_auto_ingest=False, rag_cache="off", chroma_collection=COLLECTION,
+                        rate_limits_enabled=False)  # one client asks every question: not what the limits are for
     app = create_app(settings)
     replies = []
     async with LifespanManager(app, startup_timeout=300, shutdown_timeout=30) as manager:
@@ -76,7 +77,9 @@ async def ask_all(data_dir: Path, questions: list[dict[str, Any]]) -> list[dict[
         async with httpx.AsyncClient(transport=transport, base_url="http://eval", timeout=120) as client:
             await warm_up(client)
             for q in questions:
-                session = (await client.post("/chat/sessions", json={"user_id": "eval"})).json()
+                created = await client.post("/chat/sessions", json={"user_id": "eval"})
+                created.raise_for_status()
+                session = created.json()
                 headers = {"Authorization": f"Bearer {session['session_token']}"}
                 response = await client.post(f"/chat/sessions/{session['session_id']}/messages",
                                              json={"message": q["question"]}, headers=headers)

@@ -9,7 +9,12 @@ and every query goes through KnowledgeBase.retrieve_many (the agent's path, cach
 calibration the app runs after ingestion unless --no-calibration), one query at a time or `--batch` at
 once as the server's micro-batches do. With F > 0 that
 fraction of documents (seeded) is left out first; queries whose relevant documents are all gone are
-unanswerable, and the answerability columns report how the agent's own verdict handles them.
+unanswerable, and the answerability columns report how the agent's own verdict handles them, with two
+diagnostics: `caught_at_5pct_declined`, the share of those questions any threshold on the same
+confidence could decline while declining at most 5% of the answerable ones (the ceiling of calibration:
+below the target, the signal, not the boundary, is what falls short), and `orphaned_on_sibling`, the
+share whose best remaining article is the one the removed article's own title retrieves (its nearest
+sibling: in a collection of near-duplicate articles, often an answer too).
 The last line printed is one JSON object with every number.
 """
 
@@ -63,6 +68,15 @@ def auroc(positive: list[float], negative: list[float]) -> float:
     return wins / (len(positive) * len(negative))
 
 
+def ceiling(positive: list[float], negative: list[float], rate: float) -> float:
+    """Share of `negative` strictly below the highest threshold that keeps at most `rate` of `positive` below it."""
+    if not positive or not negative:
+        return float("nan")
+    ranked = sorted(positive)
+    threshold = ranked[math.floor(rate * len(ranked))]  # at most rate * n answerable scores lie below it
+    return sum(v < threshold for v in negative) / len(negative)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dataset", type=Path)
@@ -101,7 +115,13 @@ def main() -> None:
         kb.recalibrate()  # what ingestion does in the app: measure this knowledge base's decline boundary
         calibrate_s = time.perf_counter() - started
 
+        # The article each removed one's own title finds among those left: its nearest sibling.
+        sibling = {doc_id: hits[0].metadata["source"].removesuffix(".md")
+                   for doc_id in sorted(removed) if corpus[doc_id]["title"]
+                   for hits in [kb.search(corpus[doc_id]["title"], 1)] if hits}
+
         r1 = r5 = rr = ndcg = 0.0
+        on_sibling = 0
         answerable_conf, unanswerable_conf = [], []
         declined = caught = 0
         started = time.perf_counter()
@@ -114,6 +134,7 @@ def main() -> None:
             if not relevant:
                 unanswerable_conf.append(retrieval.confidence)
                 caught += not retrieval.answerable
+                on_sibling += bool(ranked) and ranked[0] in {sibling.get(d) for d in qrels[qid]}
                 continue
             answerable_conf.append(retrieval.confidence)
             declined += not retrieval.answerable
@@ -140,6 +161,8 @@ def main() -> None:
             "answerability_auroc": round(auroc(answerable_conf, unanswerable_conf), 4),
             "unanswerable_caught": round(caught / max(1, len(unanswerable_conf)), 4),
             "answerable_declined": round(declined / max(1, n), 4),
+            "caught_at_5pct_declined": round(ceiling(answerable_conf, unanswerable_conf, 0.05), 4),
+            "orphaned_on_sibling": round(on_sibling / max(1, len(unanswerable_conf)), 4),
         })
     width = max(len(k) for k in result)
     for key, value in result.items():

@@ -24,6 +24,7 @@ _HIGHER = re.compile(r"\b(?:higher|highest|more|most|greater|greatest|bigger|big
                      r"longest|better|best|pays? more|earns? more)\b", re.I)
 _WH = r"(?:how|what|when|where|why|which|who|whom|can|could|do|does|did|is|are|will|would|should|may)"
 _AND_QUESTION = re.compile(rf"\s*(?:,|;|\band\b|\balso\b)\s+(?={_WH}\b)", re.I)
+_SITUATION = re.compile(r"\s*(?:i|i'm|im|i've|ive|my|we|we're|our)\b", re.I)
 _SUBJECT = re.compile(r"^\s*([^:?]{3,80}?)\s*(?::|\s[-–—]\s)\s*(.+)$")
 _PRONOUN = re.compile(r"\b(?:it|they|them|this|that|these|those|its|their)\b", re.I)
 _LIST_SPLIT = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s*&\s*|\s*/\s*)\s*", re.I)
@@ -119,7 +120,7 @@ def _parts(text: str) -> QuestionPlan | None:
     """Two or more things asked at once: separate questions, or "subject: a and b?"."""
     sentences = [s.strip() for s in re.split(r"(?<=\?)\s+", text) if terms(s)]
     if len(sentences) < 2:
-        sentences = [s.strip() for s in _AND_QUESTION.split(text) if terms(s)]
+        sentences = _asks([s.strip() for s in _AND_QUESTION.split(text) if terms(s)])
     if len(sentences) >= 2:
         sentences = sentences[:4]
         labels = [_label(s) for s in sentences]
@@ -136,6 +137,23 @@ def _parts(text: str) -> QuestionPlan | None:
         if 2 <= len(pieces) <= 4:
             return QuestionPlan("parts", [f"{head} {p}" for p in pieces], [_label(p) for p in pieces])
     return None
+
+
+def _asks(pieces: list[str]) -> list[str]:
+    """A piece in which the customer tells their situation ("my parcel has not arrived, will you replace
+    it?") is the context of the question after it, not a question of its own; a request ("reset my
+    password, and how long...") still is one."""
+    asks: list[str] = []
+    context = ""
+    for piece in pieces:
+        if not _SITUATION.match(piece) or piece.rstrip().endswith("?"):
+            asks.append(f"{context}, {piece}" if context else piece)
+            context = ""
+        else:
+            context = f"{context}, {piece}" if context else piece
+    if context and asks:
+        asks[-1] = f"{asks[-1]} {context}"
+    return asks
 
 
 def _label(part: str) -> str:

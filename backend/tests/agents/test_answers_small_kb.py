@@ -29,6 +29,10 @@ DOCS = {
     "returns.md": "# Returns policy: 30 days to change your mind\n\nYou can return unused items within 30 days of "
                   "delivery for a full refund.\n\n## Return shipping\n\nReturn shipping is free with the prepaid "
                   "label in your parcel.\n",
+    "parcels.md": "# Delivery problems\n\nWe want every parcel to arrive on time and in one piece, and we track "
+                  "every shipment with our couriers.\n\n## Damaged parcels\n\nPhotograph the box before you open "
+                  "it and send us the photos.\n\n## Lost parcels\n\nIf your parcel has not arrived 10 days after "
+                  "dispatch, we send a replacement free of charge.\n",
     "password.md": "# How to reset your password\n\n1. Open the sign-in page.\n2. Choose **Forgot password?**\n"
                    "3. Follow the link we email you.\n",
 }
@@ -94,6 +98,16 @@ async def test_a_price_is_the_table_row_not_the_whole_table(ask) -> None:
     body = await ask("how much is next day delivery?")
     assert "$24.95" in body["message"]
     assert "Freight" not in body["message"] and "Express" not in body["message"]
+
+
+async def test_the_answer_opens_with_the_section_that_answers_and_cites_that_section(ask) -> None:
+    body = await ask("my parcel has still not arrived, will you send a replacement?")
+    assert cited(body) == ["parcels.md"]
+    assert body["sources"][0]["metadata"]["section"] == "Lost parcels"
+    opening = body["message"].split("\n\n")[1]  # after "Here is what our help center says in ... [1]:"
+    assert opening.startswith("If your parcel has not arrived"), body["message"]
+    assert "(Lost parcels)" in body["message"].split("\n\n")[0]
+    assert not body["message"].rstrip().endswith(("**", "#"))
 
 
 async def test_declining_offers_a_human_once_per_conversation(ask) -> None:

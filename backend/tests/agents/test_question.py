@@ -42,3 +42,11 @@ def test_two_questions_joined_by_and_are_two_parts_and_the_second_gets_the_subje
 def test_a_long_message_is_searched_whole_not_cut_into_parts() -> None:
     story = "How do I reset my password? " + "I have read the help pages already, please explain. " * 20
     assert plan(story).kind == "single" and plan(story).parts == [story]
+
+
+def test_the_customers_situation_before_a_question_is_its_context_not_a_part() -> None:
+    shape = plan("my parcel has still not arrived, will you send a replacement?")
+    assert shape.kind == "single"
+    assert plan("I lost my card and how do I order a new one?").kind == "single"
+    split = plan("Reset my password, and how long does delivery take?")
+    assert split.kind == "parts" and len(split.parts) == 2

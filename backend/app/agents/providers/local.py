@@ -124,14 +124,14 @@ class LocalResponder:
         hits = await self._retrieve(turn, question)
         if not hits:
             return None
-        first = compose.best_hit(question, hits)
-        chosen = [(first, _passage_text(first, question, WHOLE_PASSAGE_CHARS))]
-        for hit in [h for h in hits if h is not first][:1]:
-            if abs(first.distance - hit.distance) <= self.second_hit_margin \
-                    and compose.same_subject(first, hit):
+        best = compose.best_hit(question, hits)
+        chosen = [compose.cited_as(best, _passage_text(best, question, WHOLE_PASSAGE_CHARS))]
+        for hit in [h for h in hits if h is not best][:1]:
+            if abs(best.distance - hit.distance) <= self.second_hit_margin \
+                    and compose.same_subject(best, hit):
                 extra = compose.excerpt(hit.content, question, SECOND_PASSAGE_CHARS)
-                if extra and extra not in chosen[0][1]:
-                    chosen.append((hit, extra))
+                if extra and compose.adds(chosen[0][1], extra, question):
+                    chosen.append(compose.cited_as(hit, extra))
         text = "\n\n".join(_passage_answer(hit, n, content) for n, (hit, content) in enumerate(chosen, start=1))
         return [hit for hit, _ in chosen], text
 
@@ -157,27 +157,24 @@ class LocalResponder:
     async def _comparison(self, turn: Turn, shape: QuestionPlan) -> tuple[list[SearchHit], str] | None:
         """Both options from their own passages, and the winner named when the figures compare."""
         cited: list[SearchHit] = []
-        found: list[tuple[Any, ...]] = []
-        for option, query in zip(shape.labels, shape.parts, strict=True):
-            hits = await self._retrieve(turn, query)
-            if not hits:
-                found.append((option, None, "", None, "", ""))
-                continue
-            hit = compose.best_hit(query, hits)
-            line, value, unit, spelled = compose.value_line(hit.content, f"{shape.aspect} {query}")
-            found.append((option, hit, line, value, unit, spelled))
-        if not any(hit for _, hit, *_ in found):
+        options = [(option, query, await self._retrieve(turn, query))
+                   for option, query in zip(shape.labels, shape.parts, strict=True)]
+        sides = compose.compare(shape.aspect, options)
+        if not any(side.hit for side in sides):
             return None
         lines = []
         numbers = {}
-        for option, hit, line, *_ in found:
-            if hit is None:
-                lines.append(f"**{option}**: I couldn't find this in our help center.")
+        for side in sides:
+            if side.hit is None:
+                lines.append(f"**{side.option}**: I couldn't find this in our help center.")
                 continue
-            number = _cite(cited, hit)
-            numbers[option] = number
-            quote = line or compose.excerpt(hit.content, f"{shape.aspect} {option}", PART_CHARS)
-            lines.append(f"**{option}** (from **{compose.title_of(hit)}** [{number}]):\n\n{quote}")
+            number = _cite(cited, side.hit)
+            numbers[side.option] = number
+            quote = side.figure.line if side.figure else compose.excerpt(side.hit.content,
+                                                                         f"{shape.aspect} {side.option}", PART_CHARS)
+            lines.append(f"**{side.option}** (from **{compose.title_of(side.hit)}** [{number}]):\n\n{quote}")
+        found = [(s.option, s.hit, "", s.figure.value if s.figure else None, s.figure.unit if s.figure else "",
+                  s.figure.spelled if s.figure else "") for s in sides]
         verdict = _verdict(shape, found, numbers)
         return cited, "\n\n".join(([verdict] if verdict else []) + lines)
 
@@ -246,14 +243,14 @@ def _question_part(text: str, facts: dict[str, str]) -> str:
 def _passage_text(hit: SearchHit, question: str, budget: int) -> str:
     content = compose.drop_empty_headings(compose.trim_tables(hit.content.strip(), question))
     if len(content) <= budget:
-        return content
+        return compose.lead_with_answer(content, question)
     picked = select(content, question, max_chars=budget)
     # A section's first block usually states its rule ("Items can be returned within 30 days...");
     # keep it in front of the matching blocks so a broad question still gets the main answer.
     lead = blocks(content)[0] if content else ""
     if picked and lead and lead not in picked and len(lead) + sum(len(p) for p in picked) <= budget:
         picked.insert(0, lead)
-    return compose.drop_empty_headings("\n\n".join(picked)) or content[:budget]
+    return compose.lead_with_answer(compose.drop_empty_headings("\n\n".join(picked)), question) or content[:budget]
 
 
 def _cite(cited: list[SearchHit], hit: SearchHit) -> int:
