@@ -65,7 +65,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send Message */
+        /**
+         * Send Message
+         * @description With a `client_id`, a resend (the answer was lost to a timeout, a dropped connection, a crashed
+         *     server) is stored once: it gets the stored reply, or the stored question is answered now if it never was.
+         */
         post: operations["send_message_chat_sessions__session_id__messages_post"];
         delete?: never;
         options?: never;
@@ -1930,10 +1934,14 @@ export interface operations {
             content: {
                 "multipart/form-data": {
                     message: string;
+                    /** @description Your id for this message: a resend with the same id (after a timeout or a dropped connection) is stored once and answered once */
+                    client_id?: string;
                     attachments?: string[];
                 };
                 "application/json": {
                     message: string;
+                    /** @description Your id for this message: a resend with the same id (after a timeout or a dropped connection) is stored once and answered once */
+                    client_id?: string;
                 };
             };
         };
@@ -1974,7 +1982,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Session closed */
+            /** @description Session closed, or a resent `client_id` whose question the conversation moved past unanswered (`message_superseded`) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1992,7 +2000,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Attachment type or body content type not allowed */
+            /** @description A file whose extension is not in ALLOWED_ATTACHMENT_TYPES (`attachment_type_not_allowed`), or a body neither multipart nor JSON (`unsupported_content_type`) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2102,19 +2110,23 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Body too large */
+            /** @description Attachment or body too large */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
-            /** @description Unsupported content type */
+            /** @description A file whose extension is not in ALLOWED_ATTACHMENT_TYPES (`attachment_type_not_allowed`), or a body that is not multipart (`unsupported_content_type`) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -2475,7 +2487,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unsupported Media Type */
+            /** @description A file whose extension is not an ingestible document type (`document_type_not_supported`), or a body that is not multipart */
             415: {
                 headers: {
                     [name: string]: unknown;
