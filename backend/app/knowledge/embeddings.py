@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,15 +35,22 @@ class Embedder:
         self.name = Path(self.model_path).name if os.path.isdir(self.model_path) else self.model_path
         # torch inference is thread-safe, but serialising keeps latency predictable on 2 cores.
         self._lock = threading.Lock()
+        # The newest texts' vectors, for callers that ask `remember=True`: within one turn the customer's
+        # message is judged for escalation and then searched, and the second encode is the first's.
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.recent_size = 1024
 
     def encode(self, texts: list[str], batch_size: int = 64) -> list[list[float]]:
         return [list(map(float, v)) for v in self.encode_array(texts, batch_size)]
 
-    def encode_array(self, texts: list[str], batch_size: int = 64, threads: int = 0) -> np.ndarray:
+    def encode_array(self, texts: list[str], batch_size: int = 64, threads: int = 0,
+                     remember: bool = False) -> np.ndarray:
         """Unit vectors, one float32 row per text: what search needs, without a detour through lists.
 
         `threads` > 0 sets torch's threads for the calling thread (torch keeps the setting per thread,
-        and a thread that has already encoded ignores a change made from another one).
+        and a thread that has already encoded ignores a change made from another one). `remember`
+        reuses and keeps the vectors of recently encoded texts (the same text within a turn; not a
+        cache of answers, and off for ingestion and measurements).
         """
         if threads > 0:
             import torch
@@ -50,8 +58,22 @@ class Embedder:
             if torch.get_num_threads() != threads:
                 torch.set_num_threads(threads)
         with self._lock:
-            vectors = self.model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
-                                        convert_to_numpy=True, show_progress_bar=False)
+            if not remember:
+                return self._encode(texts, batch_size)
+            known = {t: self._recent[t] for t in texts if t in self._recent}
+            todo = list(dict.fromkeys(t for t in texts if t not in known))
+            for text in known:
+                self._recent.move_to_end(text)
+            if todo:
+                for text, vector in zip(todo, self._encode(todo, batch_size), strict=True):
+                    known[text] = self._recent[text] = vector
+                while len(self._recent) > self.recent_size:
+                    self._recent.popitem(last=False)
+            return np.stack([known[t] for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
+
+    def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        vectors = self.model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+                                    convert_to_numpy=True, show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)
 
     def encode_one(self, text: str) -> list[float]:

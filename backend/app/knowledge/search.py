@@ -145,7 +145,7 @@ class KnowledgeBase:
             return []
         start = time.perf_counter()
         queries = [query for query, _ in requests]
-        matrix = self.embedder.encode_array(queries, threads=self.encode_threads)
+        matrix = self.embedder.encode_array(queries, threads=self.encode_threads, remember=True)
         results = []
         for (query, k), candidates in zip(requests, self._candidates_many(matrix, queries,
                                                                       version or self.store.version()), strict=True):

@@ -155,7 +155,7 @@ class EscalationIntents:
         flat = [s for segs in segments for s in segs]
         if not flat:
             return [None for _ in texts]
-        vectors = self.embedder.encode_array(flat)
+        vectors = self.embedder.encode_array(flat, remember=True)  # the search reuses the message's vector
         to_intents = vectors @ self._intents.T
         to_ordinary = (vectors @ self._ordinary.T).max(axis=1)
         results: list[IntentScores | None] = []
@@ -193,9 +193,12 @@ class EscalationIntents:
         await self._batcher.aclose()
 
 
+MIN_WORDS = 4  # a shorter message ("And my plan?") has no meaning to judge beyond the rules' keywords
+
+
 def _segments(text: str) -> list[str]:
     text = text.strip()
-    if not text:
+    if len(text.split()) < MIN_WORDS:
         return []
     sentences = [s.strip() for s in _SENTENCE.split(text) if len(s.strip().split()) >= 3]
     return [text] + (sentences[:MAX_SEGMENTS] if len(sentences) > 1 else [])

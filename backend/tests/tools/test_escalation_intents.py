@@ -29,6 +29,15 @@ ORDINARY = [
 ]
 
 
+# Follow-ups too short to carry an intent: a sentence embedding of three words lands anywhere.
+FRAGMENTS = ["And my plan?", "One more?", "ok", "And now?", "What about my plan"]
+
+
+@pytest.mark.parametrize("text", FRAGMENTS)
+def test_short_follow_ups_are_not_judged_by_meaning(intents: EscalationIntents, text: str) -> None:
+    assert intents.detect_sync(text) is None
+
+
 @pytest.fixture(scope="module")
 def intents(embedder: Embedder) -> EscalationIntents:
     return EscalationIntents(embedder)
