@@ -58,18 +58,31 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
     proc.wait(timeout=30)
 
 
-async def customer(client: httpx.AsyncClient, questions: list[str]) -> list[float]:
-    """One session asking its questions one after another, as a customer waiting for each answer does."""
+async def session(client: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
     created = (await client.post("/chat/sessions", json={"user_id": "bench"})).json()
-    headers = {"Authorization": f"Bearer {created['session_token']}"}
-    url = f"/chat/sessions/{created['session_id']}/messages"
-    latencies = []
+    return f"/chat/sessions/{created['session_id']}/messages", {"Authorization": f"Bearer {created['session_token']}"}
+
+
+class Latencies(list[float]):
+    handovers = 0  # conversations the assistant handed to a person
+
+
+async def customer(client: httpx.AsyncClient, questions: list[str]) -> Latencies:
+    """One session asking its questions one after another, as a customer waiting for each answer does.
+    When the assistant hands the conversation to a person (an escalation, or two misses in a row), a
+    person answers from then on, which is not what this measures: the next question opens a new session."""
+    url, headers = await session(client)
+    latencies = Latencies()
     for question in questions:
         began = time.perf_counter()
         response = await client.post(url, json={"message": question}, headers=headers)
         latencies.append((time.perf_counter() - began) * 1000)
         if response.status_code != 200:
             raise SystemExit(f"{response.status_code}: {response.text}")
+        body = response.json()
+        if body["requires_escalation"] or body["handled_by"] != "bot":
+            latencies.handovers += 1
+            url, headers = await session(client)
     return latencies
 
 
@@ -82,6 +95,7 @@ async def load(base: str, pid: int, concurrency: int, questions: list[str]) -> d
         elapsed, cpu = time.perf_counter() - started, kit.process_cpu_seconds(pid) - cpu
     latencies = [x for r in results for x in r]
     return {"concurrency": concurrency, "messages": len(latencies),
+            "handovers": sum(r.handovers for r in results),
             "messages_per_s": round(len(latencies) / elapsed, 1), "p50_ms": round(statistics.median(latencies), 1),
             "p95_ms": round(kit.percentile(latencies, 0.95), 1), "max_ms": round(max(latencies), 1),
             "server_cpu_ms_per_message": round(1000 * cpu / len(latencies), 2)}
@@ -161,6 +175,7 @@ def main() -> None:
         latency = f"{run['p50_ms']:.0f} / {run['p95_ms']:.0f} / {run['max_ms']:.0f} ms"
         print(f"{f'concurrency {c}: latency p50 / p95 / max':<56}{latency:>20}")
         print(f"{f'concurrency {c}: server CPU per message':<56}{run['server_cpu_ms_per_message']:>17.2f} ms")
+        print(f"{f'concurrency {c}: handed to a person (new session after)':<56}{run['handovers']:>20}")
     print(json.dumps({**raw, "raw_before": raw_before, "cache": args.cache, "distinct_questions": not args.cache,
                       "cold_start_first_s": round(first_start, 2), "cold_start_s": round(warm_start, 2),
                       "runs": [{**r, "vs_raw_single": round(r["messages_per_s"] / single, 2)} for r in runs]}))
