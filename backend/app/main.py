@@ -90,7 +90,7 @@ async def build_services(settings: Settings) -> Services:
     redis = build_redis(settings)  # the one client: session store, locks, realtime bus, query cache
     knowledge = build_knowledge_base(settings, embedder, store, redis)
     await anyio.to_thread.run_sync(knowledge.recalibrate)  # now, not on the first customer's question
-    intents = EscalationIntents(embedder) if settings.escalation_intents else None
+    intents = EscalationIntents(embedder, encode=knowledge.aencode) if settings.escalation_intents else None
     if intents is not None:
         await anyio.to_thread.run_sync(intents.prepare)  # encode the descriptions now, not in a turn
     agent = CustomerSupportAgent(ToolRegistry.from_settings(settings, knowledge=knowledge, db=db),

@@ -9,6 +9,7 @@ hand over to a human. `respond()` is the same turn collected into one AgentReply
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -70,10 +71,15 @@ class CustomerSupportAgent:
     async def stream(self, turn_input: TurnInput) -> AsyncIterator[AgentEvent]:
         """The turn as events, ending with TurnComplete."""
         turn = Turn(input=turn_input, registry=self.registry)
-        async for event in self._prepare(turn):
-            yield event
-
-        decision = await self._escalation(turn_input.text)  # the customer's words only, never file text
+        # The customer's words only, never file text. Judged while memory loads: the meaning check's
+        # encode overlaps the database read, and the search then reuses the message's vector.
+        judging = asyncio.ensure_future(self._escalation(turn_input.text))
+        try:
+            async for event in self._prepare(turn):
+                yield event
+            decision = await judging
+        finally:
+            judging.cancel()  # a no-op once done; a closed stream leaves nothing running
         if decision is not None and turn.enabled("escalation"):
             async for event in self._hand_over(turn, decision):
                 yield event

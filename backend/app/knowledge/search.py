@@ -78,6 +78,13 @@ class Weights:
     lexical_saturation: float = 5.0
 
 
+@dataclass(frozen=True)
+class EncodeRequest:
+    """Texts to encode (no search), batched with the searches."""
+
+    texts: tuple[str, ...]
+
+
 class KnowledgeBase:
     def __init__(self, embedder: Embedder, store: VectorStore, *, cache: QueryCache | None = None,
                  answerability: AnswerabilityModel | None = None, weights: Weights | None = None,
@@ -95,8 +102,10 @@ class KnowledgeBase:
         self._lock = threading.Lock()
         self.encode_threads = encode_threads  # torch threads for a search's encode (0: torch's default)
         # Concurrent turns' searches, run together: one encode and one vector query per batch.
-        self._batcher: MicroBatcher[tuple[str, int], Retrieval] = MicroBatcher(
-            self.retrieve_many, max_batch=max_batch, max_wait=max_wait, name="retrieval")
+        # Encode-only requests (EncodeRequest: the escalation check's texts) join the same batches, so
+        # every encode of a turn goes through one model call per batch and one thread.
+        self._batcher: MicroBatcher[tuple[str, int] | EncodeRequest, Retrieval | np.ndarray] = MicroBatcher(
+            self._serve, max_batch=max_batch, max_wait=max_wait, name="retrieval")
 
     # --- public --------------------------------------------------------------------------------
     def retrieve(self, query: str, k: int = 3) -> Retrieval:
@@ -105,7 +114,25 @@ class KnowledgeBase:
 
     async def aretrieve(self, query: str, k: int = 3) -> Retrieval:
         """`retrieve` from the event loop: concurrent callers share one encode and one vector query."""
-        return await self._batcher.submit((query, k))
+        result = await self._batcher.submit((query, k))
+        assert isinstance(result, Retrieval)
+        return result
+
+    async def aencode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of `texts`, encoded in the same batch as concurrent searches; the vectors are
+        remembered, so a search for one of these texts right after does not encode it again."""
+        result = await self._batcher.submit(EncodeRequest(tuple(texts)))
+        assert isinstance(result, np.ndarray)
+        return result
+
+    def _serve(self, items: Sequence[tuple[str, int] | EncodeRequest]) -> list[Retrieval | np.ndarray]:
+        """One batch: every text of every request encoded in one call, then the searches."""
+        texts = [t for item in items for t in (item.texts if isinstance(item, EncodeRequest) else (item[0],))]
+        self.embedder.encode_array(list(dict.fromkeys(texts)), threads=self.encode_threads, remember=True)
+        searches = [item for item in items if not isinstance(item, EncodeRequest)]
+        found = iter(self.retrieve_many(searches)) if searches else iter(())
+        return [self.embedder.encode_array(list(item.texts), remember=True) if isinstance(item, EncodeRequest)
+                else next(found) for item in items]
 
     async def aclose(self) -> None:
         await self._batcher.aclose()

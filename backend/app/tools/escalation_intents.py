@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,8 +128,11 @@ class EscalationIntents:
     """Similarity of customer messages to the described intents, in the app's embedding."""
 
     def __init__(self, embedder: Embedder, *, threshold: float = 0.30, margin: float = 0.10,
-                 max_batch: int = 32) -> None:
+                 max_batch: int = 32, encode: Callable[[Sequence[str]], Awaitable[np.ndarray]] | None = None) -> None:
         self.embedder = embedder
+        # The app passes KnowledgeBase.aencode: the message is encoded in the searches' batch (one model
+        # call, one thread) and the search for it then finds its vector. Without it, a batcher of its own.
+        self._encode = encode
         self.threshold = threshold
         self.margin = margin
         self._reasons: list[str] = []
@@ -155,12 +158,18 @@ class EscalationIntents:
         flat = [s for segs in segments for s in segs]
         if not flat:
             return [None for _ in texts]
-        vectors = self.embedder.encode_array(flat, remember=True)  # the search reuses the message's vector
+        return self._scores(segments, self.embedder.encode_array(flat, remember=True))
+
+    def _scores(self, segments: list[list[str]], vectors: np.ndarray) -> list[IntentScores | None]:
+        assert self._intents is not None and self._ordinary is not None
         to_intents = vectors @ self._intents.T
         to_ordinary = (vectors @ self._ordinary.T).max(axis=1)
         results: list[IntentScores | None] = []
         row = 0
         for segs in segments:
+            if not segs:
+                results.append(None)
+                continue
             best: IntentScores | None = None
             for i in range(row, row + len(segs)):
                 j = int(to_intents[i].argmax())
@@ -187,7 +196,13 @@ class EscalationIntents:
         decision = detect_escalation(text)
         if decision is not None:
             return decision
-        return self.decide(text, await self._batcher.submit(text))
+        if self._encode is None:
+            return self.decide(text, await self._batcher.submit(text))
+        segments = _segments(text)
+        if not segments:
+            return None
+        self.prepare()
+        return self.decide(text, self._scores([segments], await self._encode(segments))[0])
 
     async def aclose(self) -> None:
         await self._batcher.aclose()

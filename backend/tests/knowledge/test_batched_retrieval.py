@@ -80,3 +80,34 @@ def test_a_chunk_ingested_by_another_instance_is_found_before_the_version_is_re_
     top = kb.search("how much does ski waxing cost", k=1)[0]
     assert top.metadata["source"] == "ski-wax.md" and "35 dollars" in top.content
     assert top.signals["heading"] > 0.5  # its heading vector was fetched too, not defaulted
+
+
+async def test_encode_requests_join_the_searches_batch_and_searches_reuse_their_vectors(
+        knowledge_base: KnowledgeBase) -> None:
+    """The escalation check's encode (KnowledgeBase.aencode) and concurrent searches run as one batch;
+    a search for a text encoded just before does not encode it again."""
+    embedder = knowledge_base.embedder
+    texts = ["Can someone from your team take over this chat?", "I am furious about this order."]
+    alone = embedder.encode_array(texts)
+    expected = {q: knowledge_base.retrieve(q, k=3) for q in QUESTIONS[:4]}
+    encoded: list[list[str]] = []
+    real = embedder._encode
+
+    def counting(batch: list[str], size: int):  # noqa: ANN202 - the real encode, observed
+        encoded.append(list(batch))
+        return real(batch, size)
+
+    embedder._encode = counting  # type: ignore[method-assign]
+    embedder._recent.clear()
+    try:
+        vectors, *searches = await asyncio.gather(knowledge_base.aencode(texts),
+                                                  *(knowledge_base.aretrieve(q, k=3) for q in expected))
+        assert vectors.shape == alone.shape and vectors == pytest.approx(alone, abs=1e-5)
+        for retrieval, (question, one) in zip(searches, expected.items(), strict=True):
+            assert [h.id for h in retrieval.hits] == [h.id for h in one.hits], question
+        assert sum(len(b) for b in encoded) == len(texts) + len(expected)  # every text once
+        encoded.clear()
+        await knowledge_base.aretrieve(texts[0], k=3)  # the message is then searched: no second encode
+        assert encoded == []
+    finally:
+        embedder._encode = real  # type: ignore[method-assign]
