@@ -10,9 +10,10 @@ hand over to a human. `respond()` is the same turn collected into one AgentReply
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
 from app.agents import prompts
@@ -71,16 +72,26 @@ class CustomerSupportAgent:
     async def stream(self, turn_input: TurnInput) -> AsyncIterator[AgentEvent]:
         """The turn as events, ending with TurnComplete."""
         turn = Turn(input=turn_input, registry=self.registry)
-        # The customer's words only, never file text. Judged while memory loads: the meaning check's
-        # encode overlaps the database read, and the search then reuses the message's vector.
+        # The customer's words only, never file text. Judged while memory loads; with the built-in
+        # responder the answer is drafted meanwhile too (its search joins the check's encode in one
+        # batch) and held back until the verdict, which discards it when the customer is handed over.
         judging = asyncio.ensure_future(self._escalation(turn_input.text))
+        draft: _Draft | None = None
         try:
             async for event in self._prepare(turn):
                 yield event
+            if not judging.done() and self.provider is self.local:
+                draft = _Draft(turn, self.local.generate)
             decision = await judging
+        except BaseException:
+            if draft is not None:
+                draft.cancel()
+            raise
         finally:
             judging.cancel()  # a no-op once done; a closed stream leaves nothing running
         if decision is not None and turn.enabled("escalation"):
+            if draft is not None:
+                draft.cancel()
             async for event in self._hand_over(turn, decision):
                 yield event
             yield TurnComplete(self._reply(turn, degraded=False))
@@ -89,8 +100,13 @@ class CustomerSupportAgent:
         degraded = False
         started = time.perf_counter()
         try:
-            async for event in self.provider.generate(turn):
-                yield event
+            if draft is not None:
+                turn = draft.turn
+                async for event in draft.events():
+                    yield event
+            else:
+                async for event in self.provider.generate(turn):
+                    yield event
         except LLMUnavailable as exc:
             degraded = True
             log.warning("agent.failover", extra={"provider": self.provider.name, "reason": str(exc)})
@@ -186,6 +202,38 @@ class CustomerSupportAgent:
             tool_calls=turn.tool_calls, confidence=turn.confidence, degraded=degraded, notices=list(turn.notices),
             answered=turn.answered, provider="local" if degraded else self.provider.name,
             grounded=bool(turn.hits) and turn.answered and ticket is None)
+
+
+class _Draft:
+    """A provider's answer generated on a copy of the turn, its events held until they are wanted."""
+
+    def __init__(self, turn: Turn, generate: Callable[[Turn], AsyncIterator[AgentEvent]]) -> None:
+        self.turn = copy.copy(turn)
+        for name in ("hits", "files", "notices", "tool_calls", "text_parts", "_pending"):
+            setattr(self.turn, name, list(getattr(turn, name)))
+        self._queue: asyncio.Queue[AgentEvent | Exception | None] = asyncio.Queue()
+        self._task = asyncio.ensure_future(self._run(generate(self.turn)))
+
+    async def _run(self, events: AsyncIterator[AgentEvent]) -> None:
+        try:
+            async for event in events:
+                self._queue.put_nowait(event)
+        except Exception as exc:  # noqa: BLE001 - handed to the reader, which raises it
+            self._queue.put_nowait(exc)
+        else:
+            self._queue.put_nowait(None)
+
+    async def events(self) -> AsyncIterator[AgentEvent]:
+        try:
+            while (item := await self._queue.get()) is not None:
+                if isinstance(item, Exception):
+                    raise item
+                yield item
+        finally:
+            self.cancel()
+
+    def cancel(self) -> None:
+        self._task.cancel()
 
 
 def _missed_last_time(turn_input: TurnInput) -> bool:

@@ -95,3 +95,8 @@ async def test_the_rest_path_hands_over_on_meaning_unless_turned_off(data_dir: P
         if enabled:
             assert body["escalation"]["reason"] == "customer_request"
             assert body["escalation"]["ticket_id"] in body["message"]
+            # The answer drafted while the check ran is discarded: no help-center passage, no search recorded.
+            assert body["sources"] == [] and body["grounded"] is False
+            history = (await client.get(f"/chat/sessions/{session['session_id']}/history", headers=headers)).json()
+            reply = [m for m in history["messages"] if m["role"] == "assistant"][-1]
+            assert reply["id"] == body["message_id"] and reply["sources"] == []
