@@ -129,3 +129,16 @@ def test_a_markdown_table_lists_its_rows_not_its_header_or_totals() -> None:
 def test_a_question_naming_something_the_file_does_not_price_gets_no_file_answer() -> None:
     text = "Subtotal: $50.00\nShipping: $5.00\nTotal: $55.00"
     assert attachment_fields.extract(text, "total", "how much does gift wrapping cost?") is None
+
+
+@pytest.mark.parametrize("hostile", ["1" * 20_000, "1," * 10_000, "$" + "9" * 20_000, "12.3" * 5_000])
+def test_a_hostile_file_costs_the_extractor_no_backtracking(hostile: str) -> None:
+    """The extractor runs on the event loop over up to 20,000 characters of a customer's file. A file of
+    20,000 digits took the money pattern 16 s (quadratic backtracking) while every session waited; it is
+    linear now. The bound is 50x the measured time, far below the old cost, so load cannot flake it."""
+    import time
+
+    started = time.perf_counter()
+    for field in ("total", "date", "items"):
+        attachment_fields.extract(hostile, field, "what is the total on the invoice I sent?", "bomb.txt")
+    assert time.perf_counter() - started < 2.0
