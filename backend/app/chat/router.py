@@ -26,7 +26,7 @@ from app.chat.schemas import (
 from app.chat.service import DuplicateMessage
 from app.chat.uploads import UploadedAttachments, store_uploads
 from app.chat.validation import message_problem
-from app.db.enums import HandoffState, SessionStatus
+from app.db.enums import HUMAN_STATES, SessionStatus
 from app.deps import ActiveChatSessionDep, ChatSessionDep, ServicesDep
 from app.errors import AppError, Conflict, Unprocessable, UnsupportedMediaType
 from app.files.quota import check_attachment_quota
@@ -120,7 +120,7 @@ async def send_message(request: Request, session: ActiveChatSessionDep,
     try:
         turn = await services.chat.handle_turn(session, text, pending, client_id=client_id)
     except DuplicateMessage as dup:
-        if dup.reply is None and dup.handoff_state == HandoffState.BOT:
+        if dup.reply is None and dup.handoff_state not in HUMAN_STATES:  # no one will answer it (bot, resolved)
             raise Conflict("This message was stored, but the conversation moved on before it was answered; "
                            "send it again with a new client_id", code="message_superseded") from None
         return message_response(dup.user_message, dup.attachments, dup.reply, dup.handoff_state)

@@ -10,7 +10,8 @@ first item, but only when another item is already waiting, i.e. when there is lo
 The batcher lives in the event loop (one task per loop); the work runs in the batcher's own thread so
 the loop keeps serving while the model computes. One thread, always the same: torch keeps its thread
 settings and thread pool per calling thread, and batches never run two at a time. Callers that are
-cancelled before their batch starts are dropped from it; a batch that raises fails only its callers.
+cancelled before their batch starts are dropped from it; a batch that raises fails only its callers,
+and `work` may return an Exception as one item's result (that caller alone fails).
 """
 
 from __future__ import annotations
@@ -140,7 +141,11 @@ class MicroBatcher(Generic[T, R]):
             _fail(batch, exc)
             return
         for entry, result in zip(batch, results, strict=True):
-            if not entry.future.done():
+            if entry.future.done():
+                continue
+            if isinstance(result, Exception):  # `work` failed this item alone
+                entry.future.set_exception(result)
+            else:
                 entry.future.set_result(result)
 
 

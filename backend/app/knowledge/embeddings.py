@@ -66,7 +66,7 @@ class Embedder:
                 self._recent.move_to_end(text)
             if todo:
                 for text, vector in zip(todo, self._encode(todo, batch_size), strict=True):
-                    known[text] = self._recent[text] = vector
+                    known[text] = self._recent[text] = vector.copy()  # not a view pinning the batch
                 while len(self._recent) > self.recent_size:
                     self._recent.popitem(last=False)
             return np.stack([known[t] for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)

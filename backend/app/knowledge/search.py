@@ -104,7 +104,7 @@ class KnowledgeBase:
         # Concurrent turns' searches, run together: one encode and one vector query per batch.
         # Encode-only requests (EncodeRequest: the escalation check's texts) join the same batches, so
         # every encode of a turn goes through one model call per batch and one thread.
-        self._batcher: MicroBatcher[tuple[str, int] | EncodeRequest, Retrieval | np.ndarray] = MicroBatcher(
+        self._batcher: MicroBatcher[tuple[str, int] | EncodeRequest, Retrieval | np.ndarray | Exception] = MicroBatcher(
             self._serve, max_batch=max_batch, max_wait=max_wait, name="retrieval")
 
     # --- public --------------------------------------------------------------------------------
@@ -125,20 +125,38 @@ class KnowledgeBase:
         assert isinstance(result, np.ndarray)
         return result
 
-    def _serve(self, items: Sequence[tuple[str, int] | EncodeRequest]) -> list[Retrieval | np.ndarray]:
-        """One batch: every text of every request encoded in one call, then the searches."""
-        texts = [t for item in items for t in (item.texts if isinstance(item, EncodeRequest) else (item[0],))]
-        self.embedder.encode_array(list(dict.fromkeys(texts)), threads=self.encode_threads, remember=True)
+    def _serve(self, items: Sequence[tuple[str, int] | EncodeRequest]) -> list[Retrieval | np.ndarray | Exception]:
+        """One batch: the searches' uncached queries and the encode-only texts in one model call, then
+        the searches. A failing search fails the searches only: the encodes are still delivered."""
+        extra = list(dict.fromkeys(t for item in items if isinstance(item, EncodeRequest) for t in item.texts))
         searches = [item for item in items if not isinstance(item, EncodeRequest)]
-        found = iter(self.retrieve_many(searches)) if searches else iter(())
-        return [self.embedder.encode_array(list(item.texts), remember=True) if isinstance(item, EncodeRequest)
-                else next(found) for item in items]
+        found: list[Retrieval] | Exception = []
+        if searches:
+            try:
+                found = self.retrieve_many(searches, remember=True, also_encode=extra)
+            except Exception as exc:  # noqa: BLE001 - handed to each search's caller by the batcher
+                found = exc
+        results: list[Retrieval | np.ndarray | Exception] = []
+        position = 0
+        for item in items:
+            if isinstance(item, EncodeRequest):  # remembered by the search's encode, or encoded now
+                results.append(self.embedder.encode_array(list(item.texts), threads=self.encode_threads,
+                                                          remember=True))
+            elif isinstance(found, Exception):
+                results.append(found)
+            else:
+                results.append(found[position])
+                position += 1
+        return results
 
     async def aclose(self) -> None:
         await self._batcher.aclose()
 
-    def retrieve_many(self, requests: Sequence[tuple[str, int]]) -> list[Retrieval]:
-        """`retrieve` for several (query, k) at once: one encode, one query per vector kind."""
+    def retrieve_many(self, requests: Sequence[tuple[str, int]], *, remember: bool = False,
+                      also_encode: Sequence[str] = ()) -> list[Retrieval]:
+        """`retrieve` for several (query, k) at once: one encode, one query per vector kind. `remember`
+        keeps the queries' vectors (the serving path); `also_encode` are texts encoded in the same model
+        call and remembered (the escalation check's), whether or not any query needs encoding."""
         version = self.store.version()
         if self.calibrator is not None:
             self.calibrator.ensure(self, version)
@@ -150,7 +168,9 @@ class KnowledgeBase:
                     metrics.RAG_QUERIES.labels(outcome="cached").inc()
                     results[i] = Retrieval.from_json(cached)
         todo = [i for i, r in enumerate(results) if r is None]
-        for i, hits in zip(todo, self.search_many([requests[i] for i in todo], version=version), strict=True):
+        searched = self.search_many([requests[i] for i in todo], version=version, remember=remember,
+                                    also_encode=also_encode)
+        for i, hits in zip(todo, searched, strict=True):
             confidence = self.answerability.confidence(hits)
             retrieval = Retrieval(hits=hits, confidence=round(confidence, 4),
                                   answerable=self.answerability.is_answerable(confidence))
@@ -167,12 +187,17 @@ class KnowledgeBase:
     def search(self, query: str, k: int = 3, *, version: str | None = None) -> list[SearchHit]:
         return self.search_many([(query, k)], version=version)[0]
 
-    def search_many(self, requests: Sequence[tuple[str, int]], *, version: str | None = None) -> list[list[SearchHit]]:
+    def search_many(self, requests: Sequence[tuple[str, int]], *, version: str | None = None,
+                    remember: bool = False, also_encode: Sequence[str] = ()) -> list[list[SearchHit]]:
+        queries = [query for query, _ in requests]
+        if also_encode:  # one model call for both; the queries' rows are then remembered
+            self.embedder.encode_array(list(dict.fromkeys([*queries, *also_encode])), threads=self.encode_threads,
+                                       remember=True)
+            remember = True
         if not requests:
             return []
         start = time.perf_counter()
-        queries = [query for query, _ in requests]
-        matrix = self.embedder.encode_array(queries, threads=self.encode_threads, remember=True)
+        matrix = self.embedder.encode_array(queries, threads=self.encode_threads, remember=remember)
         results = []
         for (query, k), candidates in zip(requests, self._candidates_many(matrix, queries,
                                                                       version or self.store.version()), strict=True):

@@ -111,3 +111,24 @@ async def test_encode_requests_join_the_searches_batch_and_searches_reuse_their_
         assert encoded == []
     finally:
         embedder._encode = real  # type: ignore[method-assign]
+
+
+async def test_a_failing_search_fails_the_searches_but_still_delivers_the_encodes(
+        knowledge_base: KnowledgeBase) -> None:
+    """The vector store failing (here: made to fail) must not take the escalation check's encode with it."""
+    store = knowledge_base.store
+
+    def unavailable(*_args: object, **_kwargs: object) -> None:
+        raise ConnectionError("vector store unavailable")
+
+    store.nearest_ids = unavailable  # type: ignore[method-assign]
+    try:
+        texts = ["I will take this to my solicitor.", "How do I reset my password?"]
+        encoded, searched = await asyncio.gather(knowledge_base.aencode(texts),
+                                                 knowledge_base.aretrieve("Where is my parcel?", k=3),
+                                                 return_exceptions=True)
+        assert isinstance(searched, ConnectionError)
+        assert not isinstance(encoded, BaseException)
+        assert encoded == pytest.approx(knowledge_base.embedder.encode_array(texts), abs=1e-5)
+    finally:
+        del store.nearest_ids  # back to the class's method

@@ -20,6 +20,7 @@ class CountingModel:
 
 def test_remembered_texts_are_not_encoded_again_and_get_the_same_vectors() -> None:
     embedder = load_embedder("")
+    embedder._recent.clear()  # the process's one embedder: other tests' searches may have remembered these
     fresh = embedder.encode_array(["where is my parcel", "how do I return boots"])
     counting = CountingModel(embedder.model)
     embedder.model = counting
@@ -35,6 +36,7 @@ def test_remembered_texts_are_not_encoded_again_and_get_the_same_vectors() -> No
         assert embedder.encode_array([], remember=True).shape == (0, embedder.dimension)
     finally:
         embedder.model = counting.model
+        embedder._recent.clear()
 
 
 def test_the_memory_is_bounded() -> None:
