@@ -19,7 +19,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from app.chat import frames
 from app.chat.service import AgentUnavailable, DuplicateMessage
 from app.chat.validation import message_problem
-from app.db.enums import SessionStatus
+from app.db.enums import HUMAN_STATES, SessionStatus
 from app.db.models import ChatSession
 from app.deps import authorise_session, services_of
 from app.errors import AppError, NotFound, ServiceUnavailable, Unauthorized
@@ -246,6 +246,10 @@ async def _run_turn(conn: Connection, services: Services, session: ChatSession, 
         conn.send(frames.ack(dup.user_message, dup.attachments, duplicate=True))
         if dup.reply is not None:
             conn.send(frames.complete(dup.reply, dup.user_message.id))
+        elif dup.handoff_state not in HUMAN_STATES:  # like REST's 409: no one will answer it, say so
+            conn.send(frames.error("message_superseded", "This message was stored, but the conversation moved on "
+                                   "before it was answered; send it again with a new client_id",
+                                   client_id=frame.client_id, reply_to=dup.user_message.id))
     except AgentUnavailable:
         pass  # its error frame was published to every socket of the session already
     except AppError as exc:

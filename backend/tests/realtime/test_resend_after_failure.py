@@ -67,7 +67,8 @@ async def test_a_resend_after_agent_unavailable_gets_its_answer(server: LiveServ
 
 
 async def test_a_resend_after_the_conversation_moved_on_runs_no_turn(server: LiveServer, session: Session) -> None:
-    """An answer to an old question would land after newer ones, out of order: the resend is only acked."""
+    """An answer to an old question would land after newer ones, out of order: the resend is acked and
+    the customer is told it will not be answered (like REST's 409), instead of waiting for nothing."""
     frame = json.dumps({"type": "message", "content": QUESTION, "client_id": "old"})
     with agent_fails_once(server):
         async with open_socket(server, session) as ws:
@@ -77,8 +78,10 @@ async def test_a_resend_after_the_conversation_moved_on_runs_no_turn(server: Liv
         await ws.send(json.dumps({"type": "message", "content": "How do I change my plan?", "client_id": "new"}))
         await recv_until(ws, "complete")
         await ws.send(frame)
-        ack = await recv(ws)
+        ack, refused = await recv(ws), await recv(ws)
         await ws.send(json.dumps({"type": "ping"}))
         assert await recv(ws) == {"type": "pong"}
     assert ack["type"] == "ack" and ack["duplicate"] is True
+    assert refused["type"] == "error" and refused["code"] == "message_superseded"
+    assert refused["client_id"] == "old" and refused["reply_to"] == ack["message_id"]
     assert [m["role"] for m in await session.history()] == ["user", "user", "assistant"]
