@@ -80,7 +80,9 @@ class CustomerSupportAgent:
         try:
             async for event in self._prepare(turn):
                 yield event
-            if not judging.done() and self.provider is self.local:
+            # Not with new files: a discarded draft would cancel their parse mid-way (the parse worker
+            # is killed and restarted), and reading them is the slow part anyway.
+            if not judging.done() and self.provider is self.local and not turn_input.new_attachment_ids:
                 draft = _Draft(turn, self.local.generate)
             decision = await judging
         except BaseException:

@@ -7,9 +7,10 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from app.db.models import Attachment, Message
+from app.db.enums import HandoffState
+from app.db.models import Attachment, ChatSession, Message
 from tests.conftest import ChatSessionHandle
 
 
@@ -84,6 +85,32 @@ async def test_a_resend_after_the_conversation_moved_on_is_refused(app_client, n
     late = await _post(session, message="How do I reset my password?", client_id="old")
     assert late.status_code == 409 and late.json()["code"] == "message_superseded"
     assert len(await _messages(app, session.id)) == 3
+
+
+async def test_a_superseded_resend_in_a_resolved_conversation_is_refused_not_given_to_a_person(
+        app_client, new_session) -> None:
+    """A resolved conversation is the assistant's again: nobody will answer the old question, so the
+    resend is a 409 like in a bot conversation (it was reported as handled_by "human")."""
+    app, _ = app_client
+    session: ChatSessionHandle = await new_session()
+    agent = app.state.services.chat.agent
+
+    async def failing(*_a: Any, **_k: Any) -> Any:
+        raise RuntimeError("model down")
+        yield
+
+    original = agent.stream
+    agent.stream = failing
+    try:
+        assert (await _post(session, message="How do I reset my password?", client_id="old")).status_code == 503
+    finally:
+        agent.stream = original
+    assert (await _post(session, message="How do I change my plan?", client_id="new")).status_code == 200
+    async with app.state.services.db.transaction() as db:  # staff resolved a handover meanwhile
+        await db.execute(update(ChatSession).where(ChatSession.id == uuid.UUID(session.id))
+                         .values(handoff_state=HandoffState.RESOLVED.value))
+    late = await _post(session, message="How do I reset my password?", client_id="old")
+    assert late.status_code == 409 and late.json()["code"] == "message_superseded", late.text
 
 
 async def test_a_resend_with_files_stores_them_once(app_client, new_session) -> None:
