@@ -131,7 +131,9 @@ class KnowledgeBase:
         extra = list(dict.fromkeys(t for item in items if isinstance(item, EncodeRequest) for t in item.texts))
         searches = [item for item in items if not isinstance(item, EncodeRequest)]
         found: list[Retrieval] | Exception = []
-        if searches:
+        if not searches:  # only encodes: one model call, without touching the store
+            self.embedder.encode_array(extra, threads=self.encode_threads, remember=True)
+        else:
             try:
                 found = self.retrieve_many(searches, remember=True, also_encode=extra)
             except Exception as exc:  # noqa: BLE001 - handed to each search's caller by the batcher

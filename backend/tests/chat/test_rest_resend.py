@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -18,6 +20,23 @@ async def _messages(app: FastAPI, session_id: str) -> list[Message]:
     async with app.state.services.db.sessionmaker() as db:
         return list(await db.scalars(select(Message).where(Message.session_id == uuid.UUID(session_id))
                                      .order_by(Message.seq)))
+
+
+@contextmanager
+def agent_fails(app: FastAPI) -> Iterator[None]:
+    """The assistant fails every turn inside the block (its model is down); the question stays stored."""
+    agent = app.state.services.chat.agent
+
+    async def failing(*_a: Any, **_k: Any) -> Any:
+        raise RuntimeError("model down")
+        yield
+
+    original = agent.stream
+    agent.stream = failing
+    try:
+        yield
+    finally:
+        agent.stream = original
 
 
 async def _post(session: ChatSessionHandle, **body: Any) -> httpx.Response:
@@ -44,18 +63,8 @@ async def test_a_resend_with_the_same_client_id_gets_the_stored_reply(app_client
 async def test_a_resend_of_a_question_the_agent_failed_is_answered_once(app_client, new_session) -> None:
     app, _ = app_client
     session: ChatSessionHandle = await new_session()
-    agent = app.state.services.chat.agent
-
-    async def failing(*_a: Any, **_k: Any) -> Any:
-        raise RuntimeError("model down")
-        yield
-
-    original = agent.stream
-    agent.stream = failing
-    try:
+    with agent_fails(app):
         failed = await _post(session, message="How do I reset my password?", client_id="retry-1")
-    finally:
-        agent.stream = original
     assert failed.status_code == 503 and failed.json()["code"] == "agent_unavailable"
     retried = await _post(session, message="(resent)", client_id="retry-1")
     assert retried.status_code == 200, retried.text
@@ -69,18 +78,8 @@ async def test_a_resend_of_a_question_the_agent_failed_is_answered_once(app_clie
 async def test_a_resend_after_the_conversation_moved_on_is_refused(app_client, new_session) -> None:
     app, _ = app_client
     session: ChatSessionHandle = await new_session()
-    agent = app.state.services.chat.agent
-
-    async def failing(*_a: Any, **_k: Any) -> Any:
-        raise RuntimeError("model down")
-        yield
-
-    original = agent.stream
-    agent.stream = failing
-    try:
+    with agent_fails(app):
         assert (await _post(session, message="How do I reset my password?", client_id="old")).status_code == 503
-    finally:
-        agent.stream = original
     assert (await _post(session, message="How do I change my plan?", client_id="new")).status_code == 200
     late = await _post(session, message="How do I reset my password?", client_id="old")
     assert late.status_code == 409 and late.json()["code"] == "message_superseded"
@@ -93,18 +92,8 @@ async def test_a_superseded_resend_in_a_resolved_conversation_is_refused_not_giv
     resend is a 409 like in a bot conversation (it was reported as handled_by "human")."""
     app, _ = app_client
     session: ChatSessionHandle = await new_session()
-    agent = app.state.services.chat.agent
-
-    async def failing(*_a: Any, **_k: Any) -> Any:
-        raise RuntimeError("model down")
-        yield
-
-    original = agent.stream
-    agent.stream = failing
-    try:
+    with agent_fails(app):
         assert (await _post(session, message="How do I reset my password?", client_id="old")).status_code == 503
-    finally:
-        agent.stream = original
     assert (await _post(session, message="How do I change my plan?", client_id="new")).status_code == 200
     async with app.state.services.db.transaction() as db:  # staff resolved a handover meanwhile
         await db.execute(update(ChatSession).where(ChatSession.id == uuid.UUID(session.id))

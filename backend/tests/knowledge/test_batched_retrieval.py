@@ -132,3 +132,24 @@ async def test_a_failing_search_fails_the_searches_but_still_delivers_the_encode
         assert encoded == pytest.approx(knowledge_base.embedder.encode_array(texts), abs=1e-5)
     finally:
         del store.nearest_ids  # back to the class's method
+
+
+async def test_encode_requests_alone_share_one_model_call(knowledge_base: KnowledgeBase) -> None:
+    embedder = knowledge_base.embedder
+    calls: list[list[str]] = []
+    real = embedder._encode
+
+    def counting(batch: list[str], size: int):  # noqa: ANN202 - the real encode, observed
+        calls.append(list(batch))
+        return real(batch, size)
+
+    embedder._encode = counting  # type: ignore[method-assign]
+    embedder._recent.clear()
+    try:
+        texts = [[f"I want to speak to a person about order {n}."] for n in range(4)]
+        vectors = await asyncio.gather(*(knowledge_base.aencode(t) for t in texts))
+        assert [v.shape for v in vectors] == [(1, embedder.dimension)] * 4
+        assert sum(len(c) for c in calls) == 4 and len(calls) < 4  # batched, each text once
+    finally:
+        embedder._encode = real  # type: ignore[method-assign]
+        embedder._recent.clear()
