@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.db.engine import Database
 from app.db.models import WebhookDelivery
 from app.staff.webhooks import sign, verify_signature
 from tests.realtime.conftest import LiveServer
@@ -73,13 +74,18 @@ async def test_handoff_events_are_delivered_signed_and_retried(tmp_path: Path, s
         wanted = {"conversation.handoff", "conversation.assigned", "message.created", "conversation.resolved",
                   "conversation.rated"}
         delivered: list[WebhookDelivery] = []
-        for _ in range(300):  # backoff after the 500 is 1 s; wait for every row to be delivered
-            async with live.services.db.sessionmaker() as s:
-                delivered = list(await s.scalars(select(WebhookDelivery)))
-            if {d.event for d in delivered if d.status == "delivered"} >= wanted and \
-                    all(d.status == "delivered" for d in delivered):
-                break
-            await asyncio.sleep(0.1)
+        # Our own engine: the server's pool belongs to the server thread's event loop.
+        reader = Database(live.services.db.url)
+        try:
+            for _ in range(300):  # backoff after the 500 is 1 s; wait for every row to be delivered
+                async with reader.sessionmaker() as s:
+                    delivered = list(await s.scalars(select(WebhookDelivery)))
+                if {d.event for d in delivered if d.status == "delivered"} >= wanted and \
+                        all(d.status == "delivered" for d in delivered):
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await reader.dispose()
     assert {d.event for d in delivered} >= wanted
     assert all(d.status == "delivered" and d.attempts == 2 and d.last_status_code == 200 for d in delivered)
     for headers, body in receiver.received:
