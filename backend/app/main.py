@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -130,10 +131,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                                    "startup_seconds": services.readiness.startup_seconds,
                                    "database": services.db.engine.dialect.name,
                                    "vector_store": services.store.mode})
+    if settings.gc_freeze_at_start:
+        gc.collect()  # what is garbage now is freed, not frozen
+        gc.freeze()
     try:
         async with dependency_probe(services, settings.health_probe_interval_seconds):
             yield
     finally:
+        if settings.gc_freeze_at_start:
+            gc.unfreeze()  # an app stopped in a process that goes on (tests, reloads) leaves nothing pinned
         mark_process_dead()
         app.state.services = None
         await services.realtime.close()  # running turns get a grace period, then are cancelled

@@ -61,7 +61,9 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
                               # Scripted fake models would lose a step to the start-up request.
                               "llm_startup_check": False,
                               # Dozens of apps per run: each starts its file parser only when a file needs it.
-                              "parse_worker_prestart": False}
+                              "parse_worker_prestart": False,
+                              # A full collection per app start would add minutes to a run of hundreds.
+                              "gc_freeze_at_start": False}
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
