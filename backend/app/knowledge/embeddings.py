@@ -47,29 +47,38 @@ class Embedder:
                      remember: bool = False) -> np.ndarray:
         """Unit vectors, one float32 row per text: what search needs, without a detour through lists.
 
-        `threads` > 0 sets torch's threads for the calling thread (torch keeps the setting per thread,
-        and a thread that has already encoded ignores a change made from another one). `remember`
+        `threads` > 0 sets torch's threads for the calling thread when it encodes several texts (torch
+        keeps the setting per thread, and a thread that has already encoded ignores a change made from
+        another one); one text is encoded on one thread: a second one made a lone question cost more
+        CPU than it saved on a machine that also runs the event loop (bench_api.py at concurrency 1:
+        p50 34-36 vs 37-38 ms, 34 vs 41 ms of CPU per message), while batches gain from it. `remember`
         reuses and keeps the vectors of recently encoded texts (the same text within a turn; not a
         cache of answers, and off for ingestion and measurements).
         """
-        if threads > 0:
-            import torch
-
-            if torch.get_num_threads() != threads:
-                torch.set_num_threads(threads)
         with self._lock:
             if not remember:
+                self._threads(threads, len(texts))
                 return self._encode(texts, batch_size)
             known = {t: self._recent[t] for t in texts if t in self._recent}
             todo = list(dict.fromkeys(t for t in texts if t not in known))
             for text in known:
                 self._recent.move_to_end(text)
             if todo:
+                self._threads(threads, len(todo))
                 for text, vector in zip(todo, self._encode(todo, batch_size), strict=True):
                     known[text] = self._recent[text] = vector.copy()  # not a view pinning the batch
                 while len(self._recent) > self.recent_size:
                     self._recent.popitem(last=False)
             return np.stack([known[t] for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
+
+    @staticmethod
+    def _threads(threads: int, texts: int) -> None:
+        if threads > 0:
+            import torch
+
+            wanted = 1 if texts <= 1 else threads
+            if torch.get_num_threads() != wanted:
+                torch.set_num_threads(wanted)
 
     def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         vectors = self.model.encode(texts, batch_size=batch_size, normalize_embeddings=True,

@@ -48,3 +48,33 @@ def test_the_memory_is_bounded() -> None:
     finally:
         embedder.recent_size = size
         embedder._recent.clear()
+
+
+def test_a_lone_text_is_encoded_on_one_thread_and_a_batch_on_the_configured_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    import torch
+
+    embedder = load_embedder("")
+    seen: list[int] = []
+
+    class ThreadsModel(CountingModel):
+        def encode(self, texts, **kwargs):  # noqa: ANN001, ANN003, ANN201
+            seen.append(torch.get_num_threads())
+            return super().encode(texts, **kwargs)
+
+    def run() -> None:  # a thread of its own: torch keeps the setting per calling thread
+        original = embedder.model
+        embedder.model = ThreadsModel(original)
+        try:
+            embedder.encode_array(["one question"], threads=2)
+            embedder.encode_array(["a first question", "a second one"], threads=2)
+            embedder._recent.clear()
+            embedder.encode_array(["a third", "a third", "x"], threads=2, remember=True)  # two to encode
+            embedder.encode_array(["a third", "a fourth"], threads=2, remember=True)  # one left to encode
+        finally:
+            embedder.model = original
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(run).result()
+    assert seen == [1, 2, 2, 1]
