@@ -26,8 +26,8 @@ def build_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     kwargs: dict[str, Any] = {}
     ensure_sqlite_dir(url)
     if parsed.get_backend_name() == "sqlite":
-        # No pre-ping: a file connection does not go stale, and each ping is one more hop to
-        # aiosqlite's thread on every checkout (four per turn).
+        # No pre-ping: a file connection does not go stale, and each ping is one more statement on
+        # every checkout (several per turn).
         kwargs["connect_args"] = {"timeout": 30}
         if parsed.database and parsed.database != ":memory:":
             # One connection, so transactions queue in order in the pool. SQLite has one writer:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -135,9 +136,9 @@ class MessageRepository:
                                          .order_by(Message.seq.desc()).limit(limit)))
         return rows[::-1]
 
-    async def latest(self, session_id: uuid.UUID, limit: int) -> list[Message]:
-        """The newest `limit` messages, oldest first, attachments loaded."""
-        async with self.db.sessionmaker() as db:
+    async def latest(self, session_id: uuid.UUID, limit: int, db: AsyncSession | None = None) -> list[Message]:
+        """The newest `limit` messages, oldest first, attachments loaded (on `db` if the caller holds one)."""
+        async with self._reading(db) as db:
             rows = list(await db.scalars(select(Message).where(Message.session_id == session_id)
                                          .options(selectinload(Message.attachments))
                                          .order_by(Message.seq.desc()).limit(limit)))
@@ -149,9 +150,10 @@ class MessageRepository:
             return list(await db.scalars(select(Message.content).where(
                 Message.session_id == session_id, Message.role == role).order_by(Message.seq.desc()).limit(limit)))
 
-    async def count_after(self, session_id: uuid.UUID, role: MessageRole, seq: int) -> int:
+    async def count_after(self, session_id: uuid.UUID, role: MessageRole, seq: int,
+                          db: AsyncSession | None = None) -> int:
         """Messages of `role` stored after position `seq` (e.g. customer messages staff have not read)."""
-        async with self.db.sessionmaker() as db:
+        async with self._reading(db) as db:
             return int(await db.scalar(select(func.count()).select_from(Message).where(
                 Message.session_id == session_id, Message.role == role, Message.seq > seq)) or 0)
 
@@ -262,6 +264,16 @@ class MessageRepository:
                              .values(status=status, extracted_text=text))
 
     # --- internals ----------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _reading(self, held: AsyncSession | None) -> AsyncIterator[AsyncSession]:
+        """The caller's session if it holds one (a second checkout would wait forever on SQLite's
+        one-connection pool), else a session of our own."""
+        if held is not None:
+            yield held
+            return
+        async with self.db.sessionmaker() as own:
+            yield own
 
     @staticmethod
     async def _active_state(db: AsyncSession, session_id: uuid.UUID) -> HandoffState:

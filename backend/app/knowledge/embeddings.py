@@ -51,7 +51,7 @@ class Embedder:
         keeps the setting per thread, and a thread that has already encoded ignores a change made from
         another one); one text is encoded on one thread: a second one made a lone question cost more
         CPU than it saved on a machine that also runs the event loop (bench_api.py at concurrency 1:
-        p50 34-36 vs 37-38 ms, 34 vs 41 ms of CPU per message), while batches gain from it. `remember`
+        p50 36-42 vs 56 ms, 36-40 vs 51 ms of CPU per message), while batches gain from it. `remember`
         reuses and keeps the vectors of recently encoded texts (the same text within a turn; not a
         cache of answers, and off for ingestion and measurements).
         """

@@ -189,13 +189,9 @@ class Inbox:
     async def _item(self, s: Any, session: ChatSession) -> ConversationItem:
         escalation = await s.get(Escalation, session.handoff_id) if session.handoff_id else None
         assignee = await s.get(StaffUser, session.assignee_id) if session.assignee_id else None
-        # On the caller's session: a second checkout while `s` holds one waits forever on SQLite's
-        # one-connection pool.
-        last = await s.scalar(select(Message).where(Message.session_id == session.id)
-                              .order_by(Message.seq.desc()).limit(1))
-        unread = await s.scalar(select(func.count()).select_from(Message).where(
-            Message.session_id == session.id, Message.role == MessageRole.USER,
-            Message.seq > session.staff_read_seq))
+        newest = await self.repo.latest(session.id, 1, db=s)
+        last = newest[0] if newest else None
+        unread = await self.repo.count_after(session.id, MessageRole.USER, session.staff_read_seq, db=s)
         return ConversationItem(
             session_id=session.id, state=HandoffState(session.handoff_state),
             reason=escalation.reason if escalation else None, priority=escalation.priority if escalation else None,

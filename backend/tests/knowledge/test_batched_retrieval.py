@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from app.knowledge.embeddings import load_embedder
+from app.knowledge.embeddings import Embedder, load_embedder
 from app.knowledge.ingestion import Ingestor
 from app.knowledge.search import KnowledgeBase
 from app.knowledge.vector_store import VectorStore
@@ -90,16 +92,7 @@ async def test_encode_requests_join_the_searches_batch_and_searches_reuse_their_
     texts = ["Can someone from your team take over this chat?", "I am furious about this order."]
     alone = embedder.encode_array(texts)
     expected = {q: knowledge_base.retrieve(q, k=3) for q in QUESTIONS[:4]}
-    encoded: list[list[str]] = []
-    real = embedder._encode
-
-    def counting(batch: list[str], size: int):  # noqa: ANN202 - the real encode, observed
-        encoded.append(list(batch))
-        return real(batch, size)
-
-    embedder._encode = counting  # type: ignore[method-assign]
-    embedder._recent.clear()
-    try:
+    with observed_encodes(embedder) as encoded:
         vectors, *searches = await asyncio.gather(knowledge_base.aencode(texts),
                                                   *(knowledge_base.aretrieve(q, k=3) for q in expected))
         assert vectors.shape == alone.shape and vectors == pytest.approx(alone, abs=1e-5)
@@ -109,8 +102,6 @@ async def test_encode_requests_join_the_searches_batch_and_searches_reuse_their_
         encoded.clear()
         await knowledge_base.aretrieve(texts[0], k=3)  # the message is then searched: no second encode
         assert encoded == []
-    finally:
-        embedder._encode = real  # type: ignore[method-assign]
 
 
 async def test_a_failing_search_fails_the_searches_but_still_delivers_the_encodes(
@@ -136,6 +127,16 @@ async def test_a_failing_search_fails_the_searches_but_still_delivers_the_encode
 
 async def test_encode_requests_alone_share_one_model_call(knowledge_base: KnowledgeBase) -> None:
     embedder = knowledge_base.embedder
+    with observed_encodes(embedder) as calls:
+        texts = [[f"I want to speak to a person about order {n}."] for n in range(4)]
+        vectors = await asyncio.gather(*(knowledge_base.aencode(t) for t in texts))
+        assert [v.shape for v in vectors] == [(1, embedder.dimension)] * 4
+        assert sum(len(c) for c in calls) == 4 and len(calls) < 4  # batched, each text once
+
+
+@contextmanager
+def observed_encodes(embedder: Embedder) -> Iterator[list[list[str]]]:
+    """The texts of each real model call, from a clean memory of recent vectors."""
     calls: list[list[str]] = []
     real = embedder._encode
 
@@ -146,10 +147,7 @@ async def test_encode_requests_alone_share_one_model_call(knowledge_base: Knowle
     embedder._encode = counting  # type: ignore[method-assign]
     embedder._recent.clear()
     try:
-        texts = [[f"I want to speak to a person about order {n}."] for n in range(4)]
-        vectors = await asyncio.gather(*(knowledge_base.aencode(t) for t in texts))
-        assert [v.shape for v in vectors] == [(1, embedder.dimension)] * 4
-        assert sum(len(c) for c in calls) == 4 and len(calls) < 4  # batched, each text once
+        yield calls
     finally:
         embedder._encode = real  # type: ignore[method-assign]
         embedder._recent.clear()
