@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -69,12 +70,36 @@ class _InlineSQLite(aiosqlite.Connection):
     into the database file and may wait on the disk.
     """
 
+    def __init__(self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int) -> None:
+        super().__init__(connector, iter_chunk_size)
+        # aiosqlite's worker thread is not a daemon, so a connection dropped without close() (a connect
+        # event that raised, a task cancelled after its loop closed) keeps the process alive as long as
+        # it is uncollected garbage: the interpreter waits for non-daemon threads before its last garbage
+        # collection, so it never exits (CI hung after "551 passed"). The thread only runs COMMIT and
+        # close; cut off at exit, SQLite rolls the unfinished transaction back from the WAL.
+        self._thread.daemon = True
+        self._in_thread: asyncio.Future[Any] | None = None
+
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
+        # A COMMIT whose caller was cancelled goes on in the thread, and the caller's rollback or the
+        # pool's reset comes next: sqlite3's objects used from two threads at once crash the process
+        # (a segfault within a few hundred cancelled transactions), so nothing runs beside it.
+        while self._in_thread is not None:
+            await asyncio.wait({self._in_thread})
         if fn == self._connection.commit:
-            return await super()._execute(fn, *args, **kwargs)
+            job = asyncio.ensure_future(super()._execute(fn, *args, **kwargs))
+            self._in_thread = job
+            job.add_done_callback(self._thread_done)
+            return await asyncio.shield(job)  # a cancelled caller does not cancel the COMMIT itself
         return fn(*args, **kwargs)
+
+    def _thread_done(self, job: asyncio.Future[Any]) -> None:
+        if self._in_thread is job:
+            self._in_thread = None
+        if not job.cancelled():
+            job.exception()  # read, so the error of a commit whose caller left is not logged as unretrieved
 
 
 def _inline_sqlite(database: str, **kwargs: Any) -> aiosqlite.Connection:
