@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import faulthandler
 import os
 import shutil
 import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -25,6 +28,18 @@ from app.main import create_app
 
 SAMPLE_KB = REPO_ROOT / "docs" / "knowledge-base"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+EXIT_GRACE_SECONDS = 120
+TEST_REDIS_TIMEOUT_SECONDS = 5.0
+SLOW_SHUTDOWN_SECONDS = 10
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """After the last test nothing may keep the process alive (a non-daemon thread, a connection never
+    closed). If something does, print every thread's stack and exit 1 instead of hanging CI until its
+    timeout."""
+    faulthandler.dump_traceback_later(EXIT_GRACE_SECONDS, exit=True, file=sys.__stderr__)
 
 
 def free_port() -> int:
@@ -63,7 +78,12 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
                               # Dozens of apps per run: each starts its file parser only when a file needs it.
                               "parse_worker_prestart": False,
                               # A full collection per app start would add minutes to a run of hundreds.
-                              "gc_freeze_at_start": False}
+                              "gc_freeze_at_start": False,
+                              # The test process holds every earlier test's garbage: its full collections
+                              # stop the loop for up to a second (1,028 ms at ~860,000 objects, measured
+                              # with gc.callbacks), which the product's 1 s fail-fast would report as
+                              # Redis being down. Tests of that fail-fast set their own timeout.
+                              "redis_socket_timeout_seconds": TEST_REDIS_TIMEOUT_SECONDS}
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
@@ -77,13 +97,33 @@ def data_dir(tmp_path: Path, seeded_chroma: Path) -> Path:
     return tmp_path
 
 
+def _print_tasks(why: str) -> None:
+    """Every task's stack, for a shutdown that hangs (shown with the failing test's captured stderr)."""
+    print(f"--- {why}; the tasks and where each waits:", file=sys.stderr)
+    for task in asyncio.all_tasks():
+        print(f"- {task.get_name()}", file=sys.stderr)
+        awaiting: Any = task.get_coro()
+        while awaiting is not None:  # the await chain, outermost first (a task's own stack stops at its coroutine)
+            frame = getattr(awaiting, "cr_frame", None) or getattr(awaiting, "ag_frame", None)
+            if frame is not None:
+                print(f"    {frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_name}", file=sys.stderr)
+            awaiting = getattr(awaiting, "cr_await", None) or getattr(awaiting, "ag_await", None)
+
+
 @asynccontextmanager
 async def running_app(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     app = create_app(settings)
-    async with LifespanManager(app, startup_timeout=120, shutdown_timeout=30) as manager:
-        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=60) as client:
-            yield app, client
+    slow: asyncio.TimerHandle | None = None
+    try:
+        async with LifespanManager(app, startup_timeout=120, shutdown_timeout=30) as manager:
+            transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=60) as client:
+                yield app, client
+            slow = asyncio.get_running_loop().call_later(
+                SLOW_SHUTDOWN_SECONDS, _print_tasks, f"app shutdown still running after {SLOW_SHUTDOWN_SECONDS} s")
+    finally:
+        if slow is not None:
+            slow.cancel()
 
 
 @pytest.fixture

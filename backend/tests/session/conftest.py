@@ -22,14 +22,14 @@ from app.session.encryption import PayloadCodec
 from app.session.memory_store import InMemorySessionStore
 from app.session.models import SessionStore
 from app.session.redis_store import RedisSessionStore
-from tests.conftest import TEST_DATABASE_URL, free_port, service_missing
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_TIMEOUT_SECONDS, free_port, service_missing
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 async def reachable_redis() -> Redis:
     """A client on the test Redis; skips (or fails under CI=true) when nothing answers there."""
-    client = connect(TEST_REDIS_URL, 1.0)
+    client = connect(TEST_REDIS_URL, TEST_REDIS_TIMEOUT_SECONDS)
     try:
         await client.ping()
     except Exception as exc:
@@ -57,7 +57,8 @@ async def prefix(redis_client: Redis) -> AsyncIterator[str]:
 async def redis_store(prefix: str, codec: PayloadCodec | None = None, ttl: float = 60,
                       l1_ttl: float = 5.0) -> RedisSessionStore:
     """A store on its own client (as a separate instance would have), subscribed before it is returned."""
-    store = RedisSessionStore(connect(TEST_REDIS_URL, 1.0), prefix=prefix, codec=codec or PayloadCodec(None),
+    client = connect(TEST_REDIS_URL, TEST_REDIS_TIMEOUT_SECONDS)
+    store = RedisSessionStore(client, prefix=prefix, codec=codec or PayloadCodec(None),
                               default_ttl_seconds=ttl, l1_ttl_seconds=l1_ttl)
     store.start()
     await asyncio.wait_for(store.listener.subscribed.wait(), 5)
