@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -81,25 +82,43 @@ class _InlineSQLite(aiosqlite.Connection):
         self._in_thread: asyncio.Future[Any] | None = None
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        # A COMMIT whose caller was cancelled goes on in the thread, and the pool then invalidates and
+        # closes the connection: sqlite3's objects used from two threads at once crash the process (a
+        # segfault within a few hundred cancelled transactions), so nothing runs beside a COMMIT. The
+        # COMMIT is awaited through a plain future the thread resolves, not a task, so cancelling every
+        # task (a loop shutting down) does not end the wait early either.
+        await self._thread_idle()
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
-        # A COMMIT whose caller was cancelled goes on in the thread, and the caller's rollback or the
-        # pool's reset comes next: sqlite3's objects used from two threads at once crash the process
-        # (a segfault within a few hundred cancelled transactions), so nothing runs beside it.
-        while self._in_thread is not None:
-            await asyncio.wait({self._in_thread})
         if fn == self._connection.commit:
-            job = asyncio.ensure_future(super()._execute(fn, *args, **kwargs))
-            self._in_thread = job
-            job.add_done_callback(self._thread_done)
-            return await asyncio.shield(job)  # a cancelled caller does not cancel the COMMIT itself
+            done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            self._in_thread = done
+            done.add_done_callback(self._thread_done)
+            self._tx.put_nowait((done, partial(fn, *args, **kwargs)))
+            return await asyncio.shield(done)  # a cancelled caller does not stop the COMMIT itself
         return fn(*args, **kwargs)
 
-    def _thread_done(self, job: asyncio.Future[Any]) -> None:
-        if self._in_thread is job:
+    async def _thread_idle(self) -> None:
+        while self._in_thread is not None:
+            await asyncio.wait({self._in_thread})
+
+    def _thread_done(self, done: asyncio.Future[Any]) -> None:
+        if self._in_thread is done:
             self._in_thread = None
-        if not job.cancelled():
-            job.exception()  # read, so the error of a commit whose caller left is not logged as unretrieved
+        if not done.cancelled():
+            done.exception()  # read, so the error of a commit whose caller left is not logged as unretrieved
+
+    async def close(self) -> None:
+        """Close on the loop once the thread is idle. After stop() (SQLAlchemy's terminate on a second
+        cancellation) the thread closes the connection itself and has exited: nothing left to do here."""
+        await self._thread_idle()
+        if not self._running or self._connection is None:
+            return
+        connection, self._connection = self._connection, None
+        connection.close()
+        stopped = self.stop()  # the thread ends; its close step finds no connection left
+        if stopped is not None:
+            await stopped
 
 
 def _inline_sqlite(database: str, **kwargs: Any) -> aiosqlite.Connection:

@@ -121,8 +121,9 @@ class _SlowCommit(sqlite3.Connection):
 
 
 async def test_a_caller_cancelled_during_commit_leaves_the_connection_to_the_commit(tmp_path: Path) -> None:
-    """Cancelled while its COMMIT runs in the thread, a transaction's rollback and the next transaction's
-    statements wait for that COMMIT: sqlite3 used from two threads at once crashes the process."""
+    """Cancelled while its COMMIT runs in the thread, the transaction's connection is invalidated and
+    closed, and that close (and the next transaction) waits for the COMMIT: sqlite3 used from two threads
+    at once crashes the process."""
     engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'slow.db'}", pool_size=1, max_overflow=0,
                                  connect_args={"async_creator_fn": _inline_sqlite, "factory": _SlowCommit})
     async with engine.begin() as conn:
