@@ -76,8 +76,8 @@ class _InlineSQLite(aiosqlite.Connection):
         # aiosqlite's worker thread is not a daemon, so a connection dropped without close() (a connect
         # event that raised, a task cancelled after its loop closed) keeps the process alive as long as
         # it is uncollected garbage: the interpreter waits for non-daemon threads before its last garbage
-        # collection, so it never exits (CI hung after "551 passed"). The thread only runs COMMIT and
-        # close; cut off at exit, SQLite rolls the unfinished transaction back from the WAL.
+        # collection, so it never exits (CI hung after "551 passed"). The thread only runs the connect,
+        # COMMIT and stop()'s close; cut off at exit, SQLite rolls an unfinished COMMIT back from the WAL.
         self._thread.daemon = True
         self._in_thread: asyncio.Future[Any] | None = None
 
@@ -115,10 +115,12 @@ class _InlineSQLite(aiosqlite.Connection):
         if not self._running or self._connection is None:
             return
         connection, self._connection = self._connection, None
-        connection.close()
-        stopped = self.stop()  # the thread ends; its close step finds no connection left
-        if stopped is not None:
-            await stopped
+        try:
+            connection.close()
+        finally:
+            stopped = self.stop()  # the thread ends (also when close raised); its close step finds nothing
+            if stopped is not None:
+                await stopped
 
 
 def _inline_sqlite(database: str, **kwargs: Any) -> aiosqlite.Connection:

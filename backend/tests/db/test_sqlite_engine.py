@@ -136,17 +136,20 @@ async def test_a_caller_cancelled_during_commit_leaves_the_connection_to_the_com
         async with engine.begin() as conn:
             await conn.execute(text("INSERT INTO t (n) VALUES (:n)"), {"n": n})
 
-    for n in range(5):
-        committing.clear()
-        task = asyncio.create_task(write(n))
-        await asyncio.wait_for(committing.wait(), 10)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await write(100 + n)  # the next transaction on the one connection
-    async with engine.connect() as conn:
-        rows = sorted((await conn.execute(text("SELECT n FROM t"))).scalars())
-    await engine.dispose()
+    try:
+        for n in range(5):
+            committing.clear()
+            task = asyncio.create_task(write(n))
+            await asyncio.wait_for(committing.wait(), 10)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await write(100 + n)  # the next transaction on the one connection
+        async with engine.connect() as conn:
+            rows = sorted((await conn.execute(text("SELECT n FROM t"))).scalars())
+    finally:
+        _SlowCommit.on_commit = staticmethod(lambda: None)
+        await engine.dispose()
     assert _SlowCommit.overlaps == []
     assert rows == [0, 1, 2, 3, 4, 100, 101, 102, 103, 104]  # each COMMIT already under way completed
 
