@@ -9,12 +9,13 @@ export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: run dev-backend test lint migrate ingest install clean bench monitoring-tools widget dev browser-tools deploy-tools
 
-$(STAMP): backend/pyproject.toml
+$(STAMP): backend/pyproject.toml backend/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first, pinned: the CPU build; anything else would pull gigabytes of CUDA wheels.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e 'backend[dev]'
+	# constraints.txt pins the dependencies' own dependencies too: a fresh machine gets what was tested.
+	$(BIN)/pip install --quiet -c backend/constraints.txt -e 'backend[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
