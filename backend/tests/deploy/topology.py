@@ -44,10 +44,18 @@ class Process:
         self.process.wait(timeout=10)
 
     def rss_mib(self) -> float:
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        match = re.search(r"^VmRSS:\s+(\d+) kB", status, flags=re.M)
-        assert match, status
-        return int(match.group(1)) / 1024
+        """The process and its children (a backend's model process, its file parser), resident."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        total = 0
+        for pid in [str(self.process.pid), *children]:
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except FileNotFoundError:  # a child that has just exited
+                continue
+            match = re.search(r"^VmRSS:\s+(\d+) kB", status, flags=re.M)
+            total += int(match.group(1)) if match else 0  # a zombie has no VmRSS line
+        assert total, f"no memory read for {self.process.pid}"
+        return total / 1024
 
     def stop(self) -> None:
         _stop(self.process)

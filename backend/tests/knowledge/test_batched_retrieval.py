@@ -140,9 +140,9 @@ def observed_encodes(embedder: Embedder) -> Iterator[list[list[str]]]:
     calls: list[list[str]] = []
     real = embedder._encode
 
-    def counting(batch: list[str], size: int):  # noqa: ANN202 - the real encode, observed
+    def counting(batch: list[str], size: int, threads: int):  # noqa: ANN202 - the real encode, observed
         calls.append(list(batch))
-        return real(batch, size)
+        return real(batch, size, threads)
 
     embedder._encode = counting  # type: ignore[method-assign]
     embedder._recent.clear()
