@@ -71,7 +71,13 @@ async def create_sessions(client: httpx.AsyncClient, base: str, n: int) -> list[
 
     async def one() -> tuple[str, str]:
         async with gate:
-            body = (await client.post(f"{base}/chat/sessions", json={})).json()
+            try:
+                response = await client.post(f"{base}/chat/sessions", json={})
+            except httpx.TransportError:
+                # A pooled connection the server closed as idle while this request was sent (a ReadError
+                # in about 1 of 2,000 creations): a session costs nothing to make again.
+                response = await client.post(f"{base}/chat/sessions", json={})
+            body = response.json()
             return body["session_id"], body["session_token"]
 
     return list(await asyncio.gather(*(one() for _ in range(n))))

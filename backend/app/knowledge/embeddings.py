@@ -10,6 +10,7 @@ encode holds a lock of its own and runs on the other core; only the texts and th
 
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing
 import os
@@ -106,6 +107,7 @@ class ModelProcess:
         self.model_path = model_path
         self._pool = self._start()
         self.dimension = int(self._pool.submit(_child_dimension).result())
+        atexit.register(self.close)  # at a clean exit the child ends with the server, not a second later
 
     def _start(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
