@@ -115,9 +115,18 @@ def mean_rates(*runs: dict[str, float]) -> dict[str, float]:
 
 
 def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, all its threads (from /proc, Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of a process, all its threads, and of its running children (the server's
+    model process, its file parser): from /proc, Linux. A child that exits between two readings takes
+    its time with it; the server's children live as long as it does."""
+    def own(p: str) -> int:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            return 0
+        return int(fields[11]) + int(fields[12])
+
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return sum(own(p) for p in [str(pid), *children]) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], q: float) -> float:
