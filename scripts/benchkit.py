@@ -125,7 +125,9 @@ def process_cpu_seconds(pid: int) -> float:
             return 0
         return int(fields[11]) + int(fields[12])
 
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    # Each thread lists the children it started (the model process is started from a worker thread).
+    children = [c for task in Path(f"/proc/{pid}/task").iterdir()
+                for c in (task / "children").read_text().split()]
     return sum(own(p) for p in [str(pid), *children]) / os.sysconf("SC_CLK_TCK")
 
 

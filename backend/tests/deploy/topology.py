@@ -45,7 +45,9 @@ class Process:
 
     def rss_mib(self) -> float:
         """The process and its children (a backend's model process, its file parser), resident."""
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        # Each thread lists the children it started (the model process is started from a worker thread).
+        children = [c for task in Path(f"/proc/{self.process.pid}/task").iterdir()
+                    for c in (task / "children").read_text().split()]
         total = 0
         for pid in [str(self.process.pid), *children]:
             try:
