@@ -125,10 +125,19 @@ def process_cpu_seconds(pid: int) -> float:
             return 0
         return int(fields[11]) + int(fields[12])
 
-    # Each thread lists the children it started (the model process is started from a worker thread).
-    children = [c for task in Path(f"/proc/{pid}/task").iterdir()
-                for c in (task / "children").read_text().split()]
-    return sum(own(p) for p in [str(pid), *children]) / os.sysconf("SC_CLK_TCK")
+    return sum(own(p) for p in [str(pid), *child_pids(pid)]) / os.sysconf("SC_CLK_TCK")
+
+
+def child_pids(pid: int) -> list[str]:
+    """Every thread's children: /proc lists a child under the thread that started it (the model process
+    is started from a worker thread). A thread may end while this reads (the server's worker threads do)."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            children += (task / "children").read_text().split()
+        except FileNotFoundError:
+            continue
+    return children
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -45,9 +45,14 @@ class Process:
 
     def rss_mib(self) -> float:
         """The process and its children (a backend's model process, its file parser), resident."""
-        # Each thread lists the children it started (the model process is started from a worker thread).
-        children = [c for task in Path(f"/proc/{self.process.pid}/task").iterdir()
-                    for c in (task / "children").read_text().split()]
+        # Each thread lists the children it started (the model process is started from a worker thread);
+        # a worker thread may end while this reads.
+        children: list[str] = []
+        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+            try:
+                children += (task / "children").read_text().split()
+            except FileNotFoundError:
+                continue
         total = 0
         for pid in [str(self.process.pid), *children]:
             try:
