@@ -47,6 +47,39 @@ def test_the_child_gives_the_vectors_of_the_model_in_this_process() -> None:
     assert child.encode_array([]).shape == (0, 384)
 
 
+def test_the_childs_openmp_threads_wait_passively_unless_the_operator_chose(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spinning OpenMP threads took half the child's CPU from the event loop's cores: the child sets the
+    passive policy before torch loads, and leaves this process's environment alone."""
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    embedder = Embedder("", process=True)
+    try:
+        assert embedder.process is not None
+        child_env = embedder.process._pool.submit(os.getenv, "OMP_WAIT_POLICY").result(timeout=60)
+        loaded_after = embedder.process._pool.submit(_torch_loaded_after_policy).result(timeout=60)
+    finally:
+        assert embedder.process is not None
+        embedder.process.close()
+    assert child_env == "PASSIVE" and loaded_after
+    assert "OMP_WAIT_POLICY" not in os.environ
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    embedder = Embedder("", process=True)
+    try:
+        assert embedder.process is not None
+        assert embedder.process._pool.submit(os.getenv, "OMP_WAIT_POLICY").result(timeout=60) == "ACTIVE"
+    finally:
+        embedder.process.close()
+
+
+def _torch_loaded_after_policy() -> bool:
+    """In the child: libgomp is mapped (torch loaded) and the policy is in the C environment it read."""
+    import ctypes
+
+    maps = Path("/proc/self/maps").read_text()
+    getenv = ctypes.CDLL(None).getenv
+    getenv.restype = ctypes.c_char_p
+    return "libgomp" in maps and getenv(b"OMP_WAIT_POLICY") == b"PASSIVE"
+
+
 @pytest.fixture(scope="module")
 def own_child():  # noqa: ANN201 - a child of its own, not the apps' one: these tests kill it
     embedder = Embedder("", process=True)
