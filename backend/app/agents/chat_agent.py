@@ -13,8 +13,8 @@ import asyncio
 import copy
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from typing import Protocol
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Protocol
 
 from app.agents import prompts
 from app.agents.context import summarize, trim_history
@@ -23,11 +23,15 @@ from app.agents.providers.local import LocalResponder
 from app.agents.providers.openai import LLMUnavailable
 from app.agents.turn import HistoryItem, Turn, TurnInput
 from app.observability import metrics
+from app.tools.base_tool import ToolContext
 from app.tools.escalation_intents import EscalationIntents
 from app.tools.escalation_rules import EscalationDecision, detect_escalation
 from app.tools.memory_facts import extract_facts
-from app.tools.memory_tool import MemoryTool
+from app.tools.memory_tool import MemorySnapshot, MemoryTool
 from app.tools.registry import ToolRegistry
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger("app.agent")
 
@@ -69,9 +73,29 @@ class CustomerSupportAgent:
         assert reply is not None  # stream() always ends with TurnComplete
         return reply
 
+    def memory_reader(self, context: ToolContext) -> Callable[[AsyncSession], Awaitable[MemorySnapshot]] | None:
+        """How the turn service reads this customer's memory inside the transaction that stores their
+        message (handed back as TurnInput.memory); None when the memory tool is off."""
+        memory = self.registry.get("memory")
+        if not isinstance(memory, MemoryTool) or context.session_id is None:
+            return None
+        return lambda db: memory.read(db, context)
+
     async def stream(self, turn_input: TurnInput) -> AsyncIterator[AgentEvent]:
-        """The turn as events, ending with TurnComplete."""
+        """The turn as events, ending with TurnComplete. Writes the turn started beside the answer (the
+        running summary) are finished before TurnComplete, and cancelled if the stream is left early."""
         turn = Turn(input=turn_input, registry=self.registry)
+        try:
+            async for event in self._stream(turn):
+                if isinstance(event, TurnComplete) and turn.writes:
+                    await asyncio.gather(*turn.writes)
+                yield event
+        finally:
+            for write in turn.writes:
+                write.cancel()  # a no-op once done
+
+    async def _stream(self, turn: Turn) -> AsyncIterator[AgentEvent]:
+        turn_input = turn.input
         # The customer's words only, never file text. Judged while memory loads; with the built-in
         # responder the answer is drafted meanwhile too (its search joins the check's encode in one
         # batch) and held back until the verdict, which discards it when the customer is handed over.
@@ -164,22 +188,28 @@ class CustomerSupportAgent:
         # Loading and saving the summary go through the memory tool's wrapper (timeout, retries, breaker);
         # memory is a help, not a requirement for answering, so a failure is logged and the turn goes on.
         context = turn.input.context
-        loaded = await self.registry.run_operation("memory", lambda: memory.load(context))
-        if not loaded.success:
-            log.warning("agent.memory.load_failed", extra={"status": loaded.metadata.get("status"),
-                                                          "error": loaded.error})
-            return
-        turn.memory = loaded.data
+        if turn.input.memory is not None:  # read with the stored message: no second trip to the database
+            turn.memory = memory.with_new(turn.input.memory, turn.new_facts)
+        else:
+            loaded = await self.registry.run_operation("memory", lambda: memory.load(context))
+            if not loaded.success:
+                log.warning("agent.memory.load_failed", extra={"status": loaded.metadata.get("status"),
+                                                              "error": loaded.error})
+                return
+            turn.memory = loaded.data
         _, dropped = trim_history(turn.input.history, self.history_token_budget)
         if dropped:
             summary = summarize(dropped)
             if summary != turn.memory.summary:
-                saved = await self.registry.run_operation("memory", lambda: memory.save_summary(context, summary))
-                if saved.success:
-                    turn.memory.summary = summary
-                else:
-                    log.warning("agent.memory.summary_failed", extra={"status": saved.metadata.get("status"),
-                                                                     "error": saved.error})
+                # Nothing in this turn's answer waits for the stored copy: it is written beside the answer.
+                turn.memory.summary = summary
+                turn.writes.append(asyncio.ensure_future(self._save_summary(memory, context, summary)))
+
+    async def _save_summary(self, memory: MemoryTool, context: ToolContext, summary: str) -> None:
+        saved = await self.registry.run_operation("memory", lambda: memory.save_summary(context, summary))
+        if not saved.success:
+            log.warning("agent.memory.summary_failed", extra={"status": saved.metadata.get("status"),
+                                                             "error": saved.error})
 
     async def _hand_over(self, turn: Turn, decision: EscalationDecision, lead: str = "") -> AsyncIterator[AgentEvent]:
         result = await turn.call("escalation", {"reason": decision.reason, "priority": decision.priority,

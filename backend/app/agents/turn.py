@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -36,6 +37,9 @@ class TurnInput:
     # Earlier messages, oldest first, without this one.
     history: tuple[HistoryItem, ...] = ()
     channel: str = "rest"
+    # The customer's memory as read with the stored message (the turn service's one transaction);
+    # None: the agent loads it through the memory tool.
+    memory: MemorySnapshot | None = None
 
     @property
     def context(self) -> ToolContext:
@@ -64,6 +68,8 @@ class Turn:
     text_parts: list[str] = field(default_factory=list)
     answered: bool = True
     notices_shown: int = 0
+    # Writes started beside the answer (the running summary): done before the turn completes.
+    writes: list[asyncio.Future[None]] = field(default_factory=list)
     _pending: list[AgentEvent] = field(default_factory=list)
 
     def take_notices(self) -> list[str]:

@@ -5,9 +5,16 @@ from __future__ import annotations
 from app.agents.turn import HistoryItem, TurnInput
 from app.db.models import ChatSession
 from app.db.repository import StoredMessage
-from app.tools.base_tool import AttachmentRef
+from app.tools.base_tool import AttachmentRef, ToolContext
+from app.tools.memory_tool import MemorySnapshot
 
 HISTORY_MESSAGES = 40  # more than any token budget keeps; the rest lives in the running summary
+
+
+def customer(session: ChatSession) -> ToolContext:
+    """Whose memory a turn reads. A user id the customer typed in is only a label: memory crosses
+    sessions only for a verified one."""
+    return ToolContext(session_id=session.id, user_id=session.user_id if session.user_verified else None)
 
 
 def turn_input(session: ChatSession, text: str, stored: StoredMessage, channel: str = "rest") -> TurnInput:
@@ -18,8 +25,7 @@ def turn_input(session: ChatSession, text: str, stored: StoredMessage, channel: 
     refs = tuple(AttachmentRef(id=a.id, filename=a.filename, content_type=a.content_type,
                                storage_path=a.storage_path, extracted_text=a.extracted_text,
                                message_id=a.message_id) for a in stored.session_files)
-    # A user id the customer typed in is only a label: memory crosses sessions only for a verified one.
-    return TurnInput(text=text, session_id=session.id, user_id=session.user_id if session.user_verified else None,
-                     attachments=refs,
+    memory = stored.preloaded if isinstance(stored.preloaded, MemorySnapshot) else None
+    return TurnInput(text=text, session_id=session.id, user_id=customer(session).user_id, attachments=refs,
                      new_attachment_ids=frozenset(a.id for a in stored.attachments), history=history,
-                     channel=channel)
+                     channel=channel, memory=memory)

@@ -20,7 +20,7 @@ import anyio
 
 from app.agents.chat_agent import AgentReply, CustomerSupportAgent
 from app.agents.events import TurnComplete
-from app.agents.turn_loader import HISTORY_MESSAGES, turn_input
+from app.agents.turn_loader import HISTORY_MESSAGES, customer, turn_input
 from app.chat import frames
 from app.chat.attachments import PendingAttachment, new_files, remove_files, write_files
 from app.chat.frames import Frame
@@ -228,7 +228,8 @@ class ChatService:
         written: list[Path] = await anyio.to_thread.run_sync(write_files, pending, directory) if pending else []
         try:
             stored = await self.repo.add_user_message(session.id, text, new_files(pending, written), client_id,
-                                                      attachment_ids, history_limit=HISTORY_MESSAGES)
+                                                      attachment_ids, history_limit=HISTORY_MESSAGES,
+                                                      preload=self.agent.memory_reader(customer(session)))
         except BaseException:
             remove_files(written)
             raise

@@ -61,6 +61,8 @@ class StoredMessage:
     # right before this one, oldest first, and every attachment of the conversation.
     history: list[HistoryRow] = field(default_factory=list)
     session_files: list[Attachment] = field(default_factory=list)
+    # What `add_user_message(..., preload=...)` read in the same transaction (the customer's memory).
+    preloaded: Any = None
 
 
 class SessionClosedError(Conflict):
@@ -168,11 +170,13 @@ class MessageRepository:
 
     async def add_user_message(self, session_id: uuid.UUID, text: str, files: Sequence[NewFile],
                                client_id: str | None = None, attachment_ids: Sequence[uuid.UUID] = (),
-                               history_limit: int = 0) -> StoredMessage:
+                               history_limit: int = 0,
+                               preload: Callable[[AsyncSession], Awaitable[Any]] | None = None) -> StoredMessage:
         """The customer's message with its files, and earlier uploads (`attachment_ids`) linked to it.
         A client_id the session already has returns that message, marked duplicate, and writes nothing.
         With `history_limit`, the turn's context (history, the conversation's files) is read in the same
-        transaction: one trip to the database for everything before the agent runs."""
+        transaction, and `preload(db)` (the customer's memory) with it, into `preloaded`: one trip to the
+        database for everything before the agent runs."""
         async def add(db: AsyncSession, seq: int) -> StoredMessage:
             state = await self._active_state(db, session_id)
             if client_id is not None:
@@ -181,7 +185,7 @@ class MessageRepository:
                 if earlier is not None:
                     linked = await db.scalars(select(Attachment).where(Attachment.message_id == earlier.id))
                     stored = StoredMessage(earlier, list(linked), duplicate=True, handoff_state=state)
-                    return await self._with_context(db, stored, history_limit)
+                    return await self._with_context(db, stored, history_limit, preload)
             now = utcnow()
             message = await _insert_message(db, Message(session_id=session_id, seq=seq, role=MessageRole.USER,
                                                         content=text, client_id=client_id, created_at=now))
@@ -200,12 +204,15 @@ class MessageRepository:
                     upload.message_id = message.id
                 rows += uploaded
             stored = StoredMessage(message, rows, handoff_state=state)
-            return await self._with_context(db, stored, history_limit)
+            return await self._with_context(db, stored, history_limit, preload)
 
         return await self._with_next_seq(session_id, add)
 
     @staticmethod
-    async def _with_context(db: AsyncSession, stored: StoredMessage, history_limit: int) -> StoredMessage:
+    async def _with_context(db: AsyncSession, stored: StoredMessage, history_limit: int,
+                            preload: Callable[[AsyncSession], Awaitable[Any]] | None = None) -> StoredMessage:
+        if preload is not None:
+            stored.preloaded = await preload(db)
         if history_limit <= 0:
             return stored
         message = stored.message

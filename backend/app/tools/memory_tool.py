@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.engine import Database
 from app.db.models import Memory, utcnow
@@ -96,12 +97,17 @@ class MemoryTool(BaseTool):
 
     async def load(self, context: ToolContext) -> MemorySnapshot:
         """Every fact for this user or session (newest wins per key) and the session's summary."""
+        async with _retryable(), self.db.sessionmaker() as db:
+            return await self.read(db, context)
+
+    async def read(self, db: AsyncSession, context: ToolContext) -> MemorySnapshot:
+        """`load` inside a caller's transaction: the turn service reads memory together with the
+        customer's message, so a turn takes the database once before the agent runs, not twice."""
         scope = [Memory.session_id == context.session_id]
         if context.user_id:
             scope.append(Memory.user_id == context.user_id)
-        async with _retryable(), self.db.sessionmaker() as db:
-            rows = list(await db.scalars(select(Memory).where(or_(*scope))
-                                         .order_by(Memory.updated_at.desc()).limit(self.max_facts * 2)))
+        rows = list(await db.scalars(select(Memory).where(or_(*scope))
+                                     .order_by(Memory.updated_at.desc()).limit(self.max_facts * 2)))
         snapshot = MemorySnapshot()
         for row in rows:
             if row.kind == "summary":
@@ -110,6 +116,13 @@ class MemoryTool(BaseTool):
             elif row.key not in snapshot.facts and len(snapshot.facts) < self.max_facts:
                 snapshot.facts[row.key] = row.value
         return snapshot
+
+    def with_new(self, snapshot: MemorySnapshot, facts: dict[str, str]) -> MemorySnapshot:
+        """`snapshot` (read before this turn) as a load after remembering `facts` would return it: the
+        new facts are the newest, so they come first and replace their keys."""
+        merged = {k: v[:2000] for k, v in facts.items()}
+        merged.update((k, v) for k, v in snapshot.facts.items() if k not in merged)
+        return MemorySnapshot(facts=dict(list(merged.items())[:self.max_facts]), summary=snapshot.summary)
 
 
 @contextlib.asynccontextmanager

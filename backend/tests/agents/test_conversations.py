@@ -120,3 +120,22 @@ async def test_a_tool_that_times_out_is_reported_and_the_turn_finishes(data_dir:
         body = response.json()
         assert "couldn't search our help center" in body["message"] and "timed out" in body["message"]
         assert body["sources"] == []
+
+
+async def test_a_long_conversation_keeps_its_summary_and_facts_without_a_second_read(data_dir: Path) -> None:
+    """Memory is read with the stored question (no read of its own) and the running summary is written
+    beside the answer: stored by the time the reply is returned, and the facts still recalled."""
+    async with app_with("local", data_dir, history_token_budget=100) as (app, client, _):
+        session = await open_session(client)
+        await session.send("my order number is TH-24680")
+        for question in ("How long do I have to return an item?", "Do you ship to Canada?",
+                         "How much is next day delivery?", "Can I change my delivery address?"):
+            assert (await session.send(question)).status_code == 200
+        recalled = (await session.send("what was my order number?")).json()
+        assert "TH-24680" in recalled["message"]
+        async with app.state.services.db.sessionmaker() as db:
+            summary = (await db.scalars(select(Memory).where(Memory.session_id == uuid.UUID(session.id),
+                                                             Memory.kind == "summary"))).one()
+        # Every turn but the newest few no longer fits the 100-token budget: the summary names them.
+        assert "- Customer: my order number is TH-24680" in summary.value
+        assert "- Customer: How long do I have to return an item?" in summary.value

@@ -51,8 +51,8 @@ async def test_a_turn_stores_question_and_reply_in_two_transactions_and_few_stat
     assert response.json()["sources"], response.text
     # The question (with the session's activity) and the reply: one transaction each, nothing else written.
     assert log.commits == 2, log.statements
-    # The session, the history and the conversation's files are read inside the question's transaction;
-    # the reply takes the position right after its question without asking for it. The customer's
-    # remembered facts are the memory tool's own read (it retries and has a breaker of its own).
+    # The session, the history, the conversation's files and the customer's memory are read inside the
+    # question's transaction; the reply takes the position right after its question without asking for it.
     assert len(log.statements) <= 8, "\n".join(log.statements)
-    assert log.checkouts <= 3, "\n".join(log.statements)
+    assert log.checkouts == 2, "\n".join(log.statements)
+    assert any(s.startswith("SELECT memories.") for s in log.statements), "\n".join(log.statements)

@@ -27,6 +27,24 @@ async def test_facts_are_kept_per_user_across_sessions_and_per_session_for_anony
     assert not missing.success and "value" in (missing.error or "")
 
 
+async def test_a_snapshot_read_before_remembering_equals_a_load_after_it(db: Database) -> None:
+    """The turn service reads memory with the stored question, before this turn's facts are remembered:
+    `with_new` must give what a load after remembering gives (new facts first, replacing their keys,
+    within max_facts)."""
+    tool = MemoryTool(db, max_facts=3)
+    context = ToolContext(session_id=await new_chat_session(db, "u-3"), user_id="u-3")
+    for key, value in (("email", "a@example.com"), ("name", "Ana"), ("phone", "555-0100")):
+        await tool.remember(context, {key: value})
+    async with db.sessionmaker() as session:
+        before = await tool.read(session, context)
+    new = {"order_number": "TH-77777", "email": "ana@example.com"}
+    await tool.remember(context, new)
+    after = await tool.load(context)
+    merged = tool.with_new(before, new)
+    assert merged.facts == after.facts == {"order_number": "TH-77777", "email": "ana@example.com",
+                                           "phone": "555-0100"}  # the oldest ("name") no longer fits
+
+
 async def test_running_summary_belongs_to_its_session(db: Database) -> None:
     tool = MemoryTool(db)
     one = ToolContext(session_id=await new_chat_session(db, "u-2"), user_id="u-2")
