@@ -1,10 +1,10 @@
 """CustomerSupportAgent: runs one turn as a stream of events (see app.agents.events).
 
-A turn: remember what the customer stated about themselves, load what we know about them, fold
-old history into a running summary, check the customer's words for a reason to hand over to a
-human, then let the provider answer (OpenAI-compatible model, or the built-in responder). If the
-model fails, the built-in responder answers and the reply is marked degraded. Two misses in a row
-hand over to a human. `respond()` is the same turn collected into one AgentReply.
+A turn: remember what the customer stated about themselves, take what we know about them (read with
+the stored message, or loaded), fold old history into a running summary, check the customer's words
+for a reason to hand over to a human, then let the provider answer (OpenAI-compatible model, or the
+built-in responder). If the model fails, the built-in responder answers and the reply is marked
+degraded. Two misses in a row hand over to a human. `respond()` is the same turn collected into one AgentReply.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import asyncio
 import copy
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol
 
 from app.agents import prompts
@@ -81,7 +81,7 @@ class CustomerSupportAgent:
             return None
         return lambda db: memory.read(db, context)
 
-    async def stream(self, turn_input: TurnInput) -> AsyncIterator[AgentEvent]:
+    async def stream(self, turn_input: TurnInput) -> AsyncGenerator[AgentEvent, None]:
         """The turn as events, ending with TurnComplete. Writes the turn started beside the answer (the
         running summary) are finished before TurnComplete, and cancelled if the stream is left early."""
         turn = Turn(input=turn_input, registry=self.registry)
@@ -93,20 +93,25 @@ class CustomerSupportAgent:
         finally:
             for write in turn.writes:
                 write.cancel()  # a no-op once done
+            # Left early: the cancelled writes have rolled back before the turn (and its session lock) ends.
+            await asyncio.gather(*turn.writes, return_exceptions=True)
 
     async def _stream(self, turn: Turn) -> AsyncIterator[AgentEvent]:
         turn_input = turn.input
-        # The customer's words only, never file text. Judged while memory loads; with the built-in
-        # responder the answer is drafted meanwhile too (its search joins the check's encode in one
-        # batch) and held back until the verdict, which discards it when the customer is handed over.
+        # The customer's words only, never file text. The rules decide at once; the check by meaning
+        # runs while memory is prepared, and with the built-in responder the answer is drafted meanwhile
+        # too (its search shares the check's encode) and held back until the verdict, which discards it
+        # when the customer is handed over. A verdict the rules already gave starts no draft.
         judging = asyncio.ensure_future(self._escalation(turn_input.text))
+        ruled = detect_escalation(turn_input.text) is not None
         draft: _Draft | None = None
         try:
             async for event in self._prepare(turn):
                 yield event
             # Not with new files: a discarded draft would cancel their parse mid-way (the parse worker
             # is killed and restarted), and reading them is the slow part anyway.
-            if not judging.done() and self.provider is self.local and not turn_input.new_attachment_ids:
+            if not ruled and not judging.done() and self.provider is self.local \
+                    and not turn_input.new_attachment_ids:
                 draft = _Draft(turn, self.local.generate)
             decision = await judging
         except BaseException:
@@ -185,8 +190,9 @@ class CustomerSupportAgent:
             await turn.call("memory", {"action": "remember", "key": key, "value": value})
         for event in turn.drain():
             yield event
-        # Loading and saving the summary go through the memory tool's wrapper (timeout, retries, breaker);
-        # memory is a help, not a requirement for answering, so a failure is logged and the turn goes on.
+        # Memory read with the stored message is used as it is; otherwise loading, and always saving the
+        # summary, go through the memory tool's wrapper (timeout, retries, breaker): memory is a help, not
+        # a requirement for answering, so a failure is logged and the turn goes on.
         context = turn.input.context
         if turn.input.memory is not None:  # read with the stored message: no second trip to the database
             turn.memory = memory.with_new(turn.input.memory, turn.new_facts)
@@ -241,6 +247,7 @@ class _Draft:
 
     def __init__(self, turn: Turn, generate: Callable[[Turn], AsyncIterator[AgentEvent]]) -> None:
         self.turn = copy.copy(turn)
+        # Not `writes`: the draft's writes must be the turn's, which stream() finishes or cancels.
         for name in ("hits", "files", "notices", "tool_calls", "text_parts", "_pending"):
             setattr(self.turn, name, list(getattr(turn, name)))
         self._queue: asyncio.Queue[AgentEvent | Exception | None] = asyncio.Queue()

@@ -1,4 +1,5 @@
-"""Build a TurnInput from what the store transaction read: recent history and the conversation's files."""
+"""Build a TurnInput from what the store transaction read: recent history, the conversation's files and
+the customer's memory."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ Every message of a conversation, whoever writes it, is stored and published thro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -27,7 +28,7 @@ from app.chat.frames import Frame
 from app.config import Settings
 from app.db.enums import HUMAN_STATES, HandoffState, MessageRole
 from app.db.models import Attachment, ChatSession, Message
-from app.db.repository import MessageRepository, StoredMessage
+from app.db.repository import MessageRepository, PreloadFailed, StoredMessage
 from app.errors import AppError, Conflict, ServiceUnavailable
 from app.observability import metrics
 from app.security.session_tokens import hash_token, new_token
@@ -194,11 +195,13 @@ class ChatService:
 
         reply: AgentReply | None = None
         try:
-            async for event in self.agent.stream(turn_input(session, text, stored, channel)):
-                if isinstance(event, TurnComplete):
-                    reply = event.reply
-                elif (frame := frames.turn_event(event, reply_id)) is not None:
-                    self.publish(session.id, frame)
+            # Closed on the way out whatever happens, so the writes the turn started end with it.
+            async with contextlib.aclosing(self.agent.stream(turn_input(session, text, stored, channel))) as events:
+                async for event in events:
+                    if isinstance(event, TurnComplete):
+                        reply = event.reply
+                    elif (frame := frames.turn_event(event, reply_id)) is not None:
+                        self.publish(session.id, frame)
             assert reply is not None  # stream() always ends with TurnComplete
         except Exception as exc:
             # The question is already stored; the caller gets a clear 503 and can retry. The error frame
@@ -226,10 +229,17 @@ class ChatService:
                                   client_id: str | None, attachment_ids: Sequence[uuid.UUID]) -> StoredMessage:
         directory = self.settings.attachments_dir / session.id.hex
         written: list[Path] = await anyio.to_thread.run_sync(write_files, pending, directory) if pending else []
+        files = new_files(pending, written)
         try:
-            stored = await self.repo.add_user_message(session.id, text, new_files(pending, written), client_id,
-                                                      attachment_ids, history_limit=HISTORY_MESSAGES,
-                                                      preload=self.agent.memory_reader(customer(session)))
+            try:
+                stored = await self.repo.add_user_message(session.id, text, files, client_id, attachment_ids,
+                                                          history_limit=HISTORY_MESSAGES,
+                                                          preload=self.agent.memory_reader(customer(session)))
+            except PreloadFailed as exc:  # nothing stored: store it without the memory read (the agent
+                # then loads memory through the memory tool, with its retries and breaker)
+                log.warning("chat.memory.preload_failed", extra={"error": str(exc)})
+                stored = await self.repo.add_user_message(session.id, text, files, client_id, attachment_ids,
+                                                          history_limit=HISTORY_MESSAGES)
         except BaseException:
             remove_files(written)
             raise

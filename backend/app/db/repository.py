@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.db.engine import Database
-from app.db.enums import HandoffState, MessageRole, SessionStatus
+from app.db.enums import HUMAN_STATES, HandoffState, MessageRole, SessionStatus
 from app.db.models import Attachment, ChatSession, Escalation, Message, utcnow
 from app.errors import Conflict, ServiceUnavailable, Unprocessable
 
@@ -63,6 +63,11 @@ class StoredMessage:
     session_files: list[Attachment] = field(default_factory=list)
     # What `add_user_message(..., preload=...)` read in the same transaction (the customer's memory).
     preloaded: Any = None
+
+
+class PreloadFailed(Exception):
+    """`add_user_message`'s `preload` raised: nothing was stored (the transaction rolled back); the
+    caller stores the message again without it."""
 
 
 class SessionClosedError(Conflict):
@@ -185,7 +190,7 @@ class MessageRepository:
                 if earlier is not None:
                     linked = await db.scalars(select(Attachment).where(Attachment.message_id == earlier.id))
                     stored = StoredMessage(earlier, list(linked), duplicate=True, handoff_state=state)
-                    return await self._with_context(db, stored, history_limit, preload)
+                    return await self._with_context(db, stored, history_limit)  # a resend: rarely answered
             now = utcnow()
             message = await _insert_message(db, Message(session_id=session_id, seq=seq, role=MessageRole.USER,
                                                         content=text, client_id=client_id, created_at=now))
@@ -204,7 +209,9 @@ class MessageRepository:
                     upload.message_id = message.id
                 rows += uploaded
             stored = StoredMessage(message, rows, handoff_state=state)
-            return await self._with_context(db, stored, history_limit, preload)
+            # A person answers a conversation they have taken over: the assistant reads no memory.
+            return await self._with_context(db, stored, history_limit,
+                                            None if state in HUMAN_STATES else preload)
 
         return await self._with_next_seq(session_id, add)
 
@@ -212,7 +219,13 @@ class MessageRepository:
     async def _with_context(db: AsyncSession, stored: StoredMessage, history_limit: int,
                             preload: Callable[[AsyncSession], Awaitable[Any]] | None = None) -> StoredMessage:
         if preload is not None:
-            stored.preloaded = await preload(db)
+            try:
+                stored.preloaded = await preload(db)
+            except Exception as exc:
+                # The read is a help (memory); the message is not: it must not be lost with the read. The
+                # transaction is rolled back (on PostgreSQL a failed statement ends it anyway) and the
+                # caller stores the message again without the read.
+                raise PreloadFailed(type(exc).__name__) from exc
         if history_limit <= 0:
             return stored
         message = stored.message

@@ -16,6 +16,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -68,10 +69,11 @@ def _model_encode(model: Any, texts: list[str], batch_size: int) -> np.ndarray:
 
 # --- the child process's side (module level: a spawned child imports these by name) ------------------
 _child_model: Any = None
+_child_policy_before_torch: bool | None = None  # the wait policy was set before torch loaded (tests check)
 
 
 def _child_start(model_path: str, parent: int) -> None:
-    global _child_model
+    global _child_model, _child_policy_before_torch
     # Ctrl+C in a terminal reaches the whole process group: the server shuts down, and stops this child.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with(parent)
@@ -79,7 +81,9 @@ def _child_start(model_path: str, parent: int) -> None:
     # finish a parallel region sleep instead of spinning for the next one. Spinning suits a machine the
     # model has to itself; here it burned the cores the server's event loop needs (at 32 concurrent
     # REST customers the child used 13-15 ms of CPU per message, half of it spinning, against 6.7 ms
-    # passive; 97 vs 75 messages/s, bench_api.py back to back). An operator's own OMP_WAIT_POLICY wins.
+    # passive; 97 vs 75 messages/s, bench_api.py back to back). An OMP_WAIT_POLICY in the
+    # server's environment (not .env, which only feeds the settings) wins.
+    _child_policy_before_torch = "torch" not in sys.modules  # a top-level torch import would undo this
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     _child_model = _load_model(model_path)
 

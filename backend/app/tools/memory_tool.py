@@ -119,7 +119,9 @@ class MemoryTool(BaseTool):
 
     def with_new(self, snapshot: MemorySnapshot, facts: dict[str, str]) -> MemorySnapshot:
         """`snapshot` (read before this turn) as a load after remembering `facts` would return it: the
-        new facts are the newest, so they come first and replace their keys."""
+        new facts are the newest, so they come first and replace their keys. Two differences, both only
+        at `max_facts`: a fact whose remember failed is still here (this turn knows it), and a fact
+        stated again unchanged moves first (remember leaves its row as it was)."""
         merged = {k: v[:2000] for k, v in facts.items()}
         merged.update((k, v) for k, v in snapshot.facts.items() if k not in merged)
         return MemorySnapshot(facts=dict(list(merged.items())[:self.max_facts]), summary=snapshot.summary)

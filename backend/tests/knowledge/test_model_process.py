@@ -71,13 +71,11 @@ def test_the_childs_openmp_threads_wait_passively_unless_the_operator_chose(monk
 
 
 def _torch_loaded_after_policy() -> bool:
-    """In the child: libgomp is mapped (torch loaded) and the policy is in the C environment it read."""
-    import ctypes
+    """In the child: the policy was set before torch was imported, and torch's OpenMP runtime (which
+    reads it once, when loaded) is loaded now."""
+    from app.knowledge import embeddings
 
-    maps = Path("/proc/self/maps").read_text()
-    getenv = ctypes.CDLL(None).getenv
-    getenv.restype = ctypes.c_char_p
-    return "libgomp" in maps and getenv(b"OMP_WAIT_POLICY") == b"PASSIVE"
+    return embeddings._child_policy_before_torch is True and "libgomp" in Path("/proc/self/maps").read_text()
 
 
 @pytest.fixture(scope="module")

@@ -43,6 +43,7 @@ async def test_a_snapshot_read_before_remembering_equals_a_load_after_it(db: Dat
     merged = tool.with_new(before, new)
     assert merged.facts == after.facts == {"order_number": "TH-77777", "email": "ana@example.com",
                                            "phone": "555-0100"}  # the oldest ("name") no longer fits
+    assert set(list(merged.facts)[:2]) == set(new)  # the newest first, as a load orders them
 
 
 async def test_running_summary_belongs_to_its_session(db: Database) -> None:
