@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     # Concurrent searches encoded and queried together (see app/knowledge/batching.py).
     rag_batch_max_size: int = Field(default=32, ge=1, le=256)
     rag_batch_max_wait_ms: float = Field(default=0.0, ge=0.0, le=50.0)
+    # Knowledge bases up to this many chunks are searched exactly in memory (app/knowledge/snapshot.py).
+    rag_exact_search_max_chunks: int = Field(default=5000, ge=0, le=1_000_000)
     chroma_host: str = ""
     chroma_port: int = Field(default=8001, ge=1, le=65535)
     chroma_collection: str = Field(default="knowledge_base", min_length=3)

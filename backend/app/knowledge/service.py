@@ -44,7 +44,8 @@ def build_knowledge_base(settings: Settings, embedder: Embedder, store: VectorSt
     return KnowledgeBase(embedder, store, cache=build_cache(settings, redis),
                          answerability=AnswerabilityModel(threshold=settings.rag_min_confidence),
                          max_batch=settings.rag_batch_max_size, max_wait=settings.rag_batch_max_wait_ms / 1000,
-                         encode_threads=settings.embedding_threads, calibrate=settings.rag_calibrate)
+                         encode_threads=settings.embedding_threads, calibrate=settings.rag_calibrate,
+                         exact_max_chunks=settings.rag_exact_search_max_chunks)
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,13 +66,14 @@ def test_a_batch_of_several_questions_is_one_search_per_question(knowledge_base:
 
 def test_a_chunk_ingested_by_another_instance_is_found_before_the_version_is_re_read(tmp_path: Path) -> None:
     """Instance A still holds the old version (and its snapshot) when B ingests: Chroma's nearest ids
-    include the new chunk, which A then fetches from the store instead of dropping it."""
+    include the new chunk, which A then fetches from the store instead of dropping it. (A knowledge base
+    searched exactly in memory finds it once the version is re-read: the next test.)"""
     docs = tmp_path / "docs"
     docs.mkdir()
     write_md(docs / "tents.md", "Tent repair", "We patch torn tents in three days for 20 dollars.")
     reader = VectorStore("two_instances", path=tmp_path / "chroma", version_ttl=3600)
     Ingestor(load_embedder(""), reader).ingest_directory(docs)
-    kb = KnowledgeBase(load_embedder(""), reader)
+    kb = KnowledgeBase(load_embedder(""), reader, exact_max_chunks=0)  # Chroma's index answers
     assert kb.search("how long does tent repair take", k=1)[0].metadata["source"] == "tents.md"
 
     write_md(docs / "ski-wax.md", "Ski wax", "We now wax skis in 2 hours for 35 dollars.")
@@ -82,6 +84,23 @@ def test_a_chunk_ingested_by_another_instance_is_found_before_the_version_is_re_
     top = kb.search("how much does ski waxing cost", k=1)[0]
     assert top.metadata["source"] == "ski-wax.md" and "35 dollars" in top.content
     assert top.signals["heading"] > 0.5  # its heading vector was fetched too, not defaulted
+
+
+def test_searched_in_memory_another_instances_chunk_is_found_once_the_version_is_re_read(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    write_md(docs / "tents.md", "Tent repair", "We patch torn tents in three days for 20 dollars.")
+    reader = VectorStore("two_instances", path=tmp_path / "chroma", version_ttl=0.2)
+    Ingestor(load_embedder(""), reader).ingest_directory(docs)
+    kb = KnowledgeBase(load_embedder(""), reader)
+    assert kb.search("how long does tent repair take", k=1)[0].metadata["source"] == "tents.md"
+    assert kb._snapshot(reader.version()).exact
+
+    write_md(docs / "ski-wax.md", "Ski wax", "We now wax skis in 2 hours for 35 dollars.")
+    Ingestor(load_embedder(""), VectorStore("two_instances", path=tmp_path / "chroma")).ingest_directory(docs)
+    time.sleep(0.3)  # the version's re-read interval (VectorStore.version_ttl; 1 s by default)
+    top = kb.search("how much does ski waxing cost", k=1)[0]
+    assert top.metadata["source"] == "ski-wax.md" and "35 dollars" in top.content
 
 
 async def test_encode_requests_join_the_searches_batch_and_searches_reuse_their_vectors(
@@ -112,7 +131,8 @@ async def test_a_failing_search_fails_the_searches_but_still_delivers_the_encode
     def unavailable(*_args: object, **_kwargs: object) -> None:
         raise ConnectionError("vector store unavailable")
 
-    store.nearest_ids = unavailable  # type: ignore[method-assign]
+    # Down, every call fails (small knowledge bases are searched in memory, but the version is still read).
+    store.nearest_ids = store.version = unavailable  # type: ignore[method-assign,assignment]
     try:
         texts = ["I will take this to my solicitor.", "How do I reset my password?"]
         encoded, searched = await asyncio.gather(knowledge_base.aencode(texts),
@@ -122,7 +142,7 @@ async def test_a_failing_search_fails_the_searches_but_still_delivers_the_encode
         assert not isinstance(encoded, BaseException)
         assert encoded == pytest.approx(knowledge_base.embedder.encode_array(texts), abs=1e-5)
     finally:
-        del store.nearest_ids  # back to the class's method
+        del store.nearest_ids, store.version  # back to the class's methods
 
 
 async def test_encode_requests_alone_share_one_model_call(knowledge_base: KnowledgeBase) -> None:
