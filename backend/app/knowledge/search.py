@@ -2,10 +2,11 @@
 
 Each candidate chunk gets three signals: cosine similarity of the question to the chunk (title,
 section and text), to the chunk's heading path alone (for a FAQ, the question it answers), and a
-BM25 score over the chunk text. Dense candidates come from Chroma (both collections); lexical ones
-from an in-memory BM25 index rebuilt whenever the knowledge-base version changes, together with a
-copy of every chunk's text and vectors (snapshot.py). Concurrent searches are run as one batch
-(batching.py): one encode and one Chroma query per vector kind for all of them.
+BM25 score over the chunk text. Dense candidates come from Chroma (both collections), or, for a
+knowledge base of up to RAG_EXACT_SEARCH_MAX_CHUNKS chunks, from an exact search over the vectors kept
+in memory; lexical ones from an in-memory BM25 index rebuilt whenever the knowledge-base version
+changes, together with a copy of every chunk's text and vectors (snapshot.py). Concurrent searches are
+run as one batch (batching.py): one encode and one nearest-neighbour query per vector kind for all of them.
 """
 
 from __future__ import annotations
@@ -225,8 +226,9 @@ class KnowledgeBase:
     # --- candidates ----------------------------------------------------------------------------
     def _candidates_many(self, matrix: np.ndarray, queries: list[str],
                          version: str) -> list[list[tuple[StoredChunk, dict[str, float]]]]:
-        """Every query's candidates from both vector kinds and BM25: one Chroma query per vector kind
-        for the whole batch (ids only); texts, metadata and vectors from the in-memory snapshot."""
+        """Every query's candidates from both vector kinds and BM25: one nearest-neighbour query per
+        vector kind for the whole batch (ids only; exact in memory for a small knowledge base, else
+        Chroma's index); texts, metadata and vectors from the in-memory snapshot."""
         snapshot = self._snapshot(version)
         nearest = snapshot.nearest_ids if snapshot.exact else self.store.nearest_ids  # exact in memory if small
         passages = nearest(matrix, CANDIDATES)

@@ -1,10 +1,11 @@
 """What search keeps in memory per knowledge-base version: every chunk with both its vectors, and BM25.
 
 Chroma then only has to say which chunks are nearest (ids), in one query per vector kind for a whole
-batch of questions; texts, metadata and vectors come from here instead of being decoded from every
-query's response (on a batch of 32 that decoding cost more than the search itself). Rebuilt when the
-knowledge-base version changes, like the BM25 index always was; a chunk newer than the snapshot (an
-ingestion within the version's re-read interval) is fetched from the store.
+batch of questions (and for a small knowledge base not even that: `nearest_ids` here is exact); texts,
+metadata and vectors come from here instead of being decoded from every query's response (on a batch
+of 32 that decoding cost more than the search itself). Rebuilt when the knowledge-base version
+changes, like the BM25 index always was; a chunk newer than the snapshot (an ingestion within the
+version's re-read interval) is fetched from the store.
 """
 
 from __future__ import annotations
