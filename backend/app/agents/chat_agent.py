@@ -102,24 +102,27 @@ class CustomerSupportAgent:
         # runs while memory is prepared, and with the built-in responder the answer is drafted meanwhile
         # too (its search shares the check's encode) and held back until the verdict, which discards it
         # when the customer is handed over. A verdict the rules already gave starts no draft.
-        judging = asyncio.ensure_future(self._escalation(turn_input.text))
-        ruled = detect_escalation(turn_input.text) is not None
+        decision = detect_escalation(turn_input.text)
+        judging = asyncio.ensure_future(self._by_meaning(turn_input.text)) \
+            if decision is None and self.intents is not None else None
         draft: _Draft | None = None
         try:
             async for event in self._prepare(turn):
                 yield event
             # Not with new files: a discarded draft would cancel their parse mid-way (the parse worker
             # is killed and restarted), and reading them is the slow part anyway.
-            if not ruled and not judging.done() and self.provider is self.local \
+            if judging is not None and not judging.done() and self.provider is self.local \
                     and not turn_input.new_attachment_ids:
                 draft = _Draft(turn, self.local.generate)
-            decision = await judging
+            if judging is not None:
+                decision = await judging
         except BaseException:
             if draft is not None:
                 draft.cancel()
             raise
         finally:
-            judging.cancel()  # a no-op once done; a closed stream leaves nothing running
+            if judging is not None:
+                judging.cancel()  # a no-op once done; a closed stream leaves nothing running
         if decision is not None and turn.enabled("escalation"):
             if draft is not None:
                 draft.cancel()
@@ -169,12 +172,10 @@ class CustomerSupportAgent:
                 yield event
         yield TurnComplete(self._reply(turn, degraded=degraded))
 
-    async def _escalation(self, text: str) -> EscalationDecision | None:
-        """The rules, then (if configured) the similarity to described intents; the latter is a help,
-        so when it fails the rules' verdict stands."""
-        decision = detect_escalation(text)
-        if decision is not None or self.intents is None:
-            return decision
+    async def _by_meaning(self, text: str) -> EscalationDecision | None:
+        """The similarity to described intents, once the rules found nothing; a help, so when it fails
+        the rules' verdict (none) stands."""
+        assert self.intents is not None
         try:
             return await self.intents.detect(text)
         except Exception as exc:  # noqa: BLE001 - never lose a turn to the classifier

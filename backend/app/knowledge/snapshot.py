@@ -59,8 +59,7 @@ class Snapshot:
             return [[] for _ in range(len(queries))]
         scores = queries @ matrix.T
         k = min(n, len(ids))
-        top = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < len(ids) else np.tile(np.arange(len(ids)),
-                                                                                            (len(queries), 1))
+        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]  # the k best, unordered
         ordered = np.take_along_axis(top, np.argsort(-np.take_along_axis(scores, top, 1), axis=1, kind="stable"), 1)
         return [[ids[j] for j in row] for row in ordered]
 

@@ -122,9 +122,10 @@ async def test_a_tool_that_times_out_is_reported_and_the_turn_finishes(data_dir:
         assert body["sources"] == []
 
 
-async def test_a_long_conversation_keeps_its_summary_and_facts_without_a_second_read(data_dir: Path) -> None:
-    """Memory is read with the stored question (no read of its own) and the running summary is written
-    beside the answer: stored by the time the reply is returned, and the facts still recalled."""
+async def test_a_long_conversation_keeps_its_summary_and_its_facts(data_dir: Path) -> None:
+    """Memory is read with the stored question and the running summary is written beside the answer:
+    the summary is stored and an early fact is still recalled (the read's count is held by
+    tests/chat/test_turn_statements.py, the write's timing by tests/agents/test_turn_memory.py)."""
     async with app_with("local", data_dir, history_token_budget=100) as (app, client, _):
         session = await open_session(client)
         await session.send("my order number is TH-24680")
